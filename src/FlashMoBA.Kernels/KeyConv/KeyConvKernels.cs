@@ -35,15 +35,7 @@ internal sealed class KeyConvKernels
         {
             if (!forward.TryGetValue((elementType, width), out var kernel))
             {
-                Action<KeyConvForwardArgs> method = (elementType, width) switch
-                {
-                    (ElementType.Float16, 3) => KeyConvForward.Kernel<Float16Pairs, ConvWidth3>,
-                    (ElementType.Float16, 5) => KeyConvForward.Kernel<Float16Pairs, ConvWidth5>,
-                    (ElementType.BFloat16, 3) => KeyConvForward.Kernel<BFloat16Pairs, ConvWidth3>,
-                    (ElementType.BFloat16, 5) => KeyConvForward.Kernel<BFloat16Pairs, ConvWidth5>,
-                    _ => throw new ArgumentOutOfRangeException(nameof(width), width, "Key convolution width must be 3 or 5."),
-                };
-                kernel = accelerator.LoadKernel(method);
+                kernel = accelerator.LoadKernel(ForwardMethod(elementType, width));
                 forward.Add((elementType, width), kernel);
             }
             return kernel;
@@ -57,15 +49,7 @@ internal sealed class KeyConvKernels
         {
             if (!backward.TryGetValue((elementType, width), out var kernel))
             {
-                Action<KeyConvBackwardArgs> method = (elementType, width) switch
-                {
-                    (ElementType.Float16, 3) => KeyConvBackward.Kernel<Float16Pairs, ConvWidth3>,
-                    (ElementType.Float16, 5) => KeyConvBackward.Kernel<Float16Pairs, ConvWidth5>,
-                    (ElementType.BFloat16, 3) => KeyConvBackward.Kernel<BFloat16Pairs, ConvWidth3>,
-                    (ElementType.BFloat16, 5) => KeyConvBackward.Kernel<BFloat16Pairs, ConvWidth5>,
-                    _ => throw new ArgumentOutOfRangeException(nameof(width), width, "Key convolution width must be 3 or 5."),
-                };
-                kernel = accelerator.LoadKernel(method);
+                kernel = accelerator.LoadKernel(BackwardMethod(elementType, width));
                 backward.Add((elementType, width), kernel);
             }
             return kernel;
@@ -75,4 +59,26 @@ internal sealed class KeyConvKernels
     /// <summary>The deterministic dW reduction (<see cref="KeyConvBackward.ReducePartialsKernel"/>).</summary>
     public Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int> ReducePartials =>
         reducePartials.Value;
+
+    /// <summary>The forward kernel instantiation for an element type and width.</summary>
+    public static Action<KeyConvForwardArgs> ForwardMethod(ElementType elementType, int width) =>
+        (elementType, width) switch
+        {
+            (ElementType.Float16, 3) => KeyConvForward.Kernel<Float16Pairs, ConvWidth3>,
+            (ElementType.Float16, 5) => KeyConvForward.Kernel<Float16Pairs, ConvWidth5>,
+            (ElementType.BFloat16, 3) => KeyConvForward.Kernel<BFloat16Pairs, ConvWidth3>,
+            (ElementType.BFloat16, 5) => KeyConvForward.Kernel<BFloat16Pairs, ConvWidth5>,
+            _ => throw new ArgumentOutOfRangeException(nameof(width), width, "Key convolution width must be 3 or 5."),
+        };
+
+    /// <summary>The backward kernel instantiation for an element type and width.</summary>
+    public static Action<KeyConvBackwardArgs> BackwardMethod(ElementType elementType, int width) =>
+        (elementType, width) switch
+        {
+            (ElementType.Float16, 3) => KeyConvBackward.Kernel<Float16Pairs, ConvWidth3>,
+            (ElementType.Float16, 5) => KeyConvBackward.Kernel<Float16Pairs, ConvWidth5>,
+            (ElementType.BFloat16, 3) => KeyConvBackward.Kernel<BFloat16Pairs, ConvWidth3>,
+            (ElementType.BFloat16, 5) => KeyConvBackward.Kernel<BFloat16Pairs, ConvWidth5>,
+            _ => throw new ArgumentOutOfRangeException(nameof(width), width, "Key convolution width must be 3 or 5."),
+        };
 }

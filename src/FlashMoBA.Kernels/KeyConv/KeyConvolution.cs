@@ -99,8 +99,8 @@ internal static class KeyConvolution
         RequireDisjoint(dW, dwPartials, nameof(dW), nameof(dwPartials));
 
         int groups = shape.Channels / KeyConvBackward.LanesPerThread;
-        var args = new KeyConvBackwardArgs(k.BaseView.Cast<PackedHalves4>(), dKPrime.BaseView.Cast<PackedHalves4>(), cuSeqlensK,
-            weights.BaseView.Cast<Lanes4>(), dK.BaseView.Cast<PackedHalves4>(),
+        var args = new KeyConvBackwardArgs(k.BaseView.Cast<PackedHalves2>(), dKPrime.BaseView.Cast<PackedHalves2>(), cuSeqlensK,
+            weights.BaseView.Cast<Lanes2>(), dK.BaseView.Cast<PackedHalves2>(),
             dwPartials.SubView(0, (long)partials * shape.WeightElements),
             shape.Batch, shape.TotalK, groups, runLength, partials);
         KeyConvBackward.Launch(stream.Accelerator, stream, elementType, shape, args, dW);

@@ -6,7 +6,7 @@ channels must be scalar fields with the per-lane code written out. This script w
 Run from this folder: python3 generate_lanes.py
 """
 
-WIDTHS = (4, 8)
+WIDTHS = (2, 8)
 
 
 def lanes(n):
@@ -137,27 +137,6 @@ def taps(n):
     w(f"            sum = {L}.MulAdd(W4, x4, sum);")
     w("        }")
     w("        return sum;")
-    w("    }")
-    w("")
-    w("    /// <summary>")
-    w("    /// Σ_ℓ w_ℓ ⊙ y_{W−1−ℓ} where y_j is the value j rows back: the transposed convolution")
-    w("    /// Σ_ℓ w_ℓ ⊙ g_{t+ℓ} evaluated at t = (newest row) − (W−1).")
-    w("    /// </summary>")
-    w("    [MethodImpl(MethodImplOptions.AggressiveInlining)]")
-    w(f"    public readonly {L} ConvolveTransposed<TWidth>({L} y0, {L} y1, {L} y2, {L} y3, {L} y4)")
-    w("        where TWidth : struct, IConvWidth")
-    w("    {")
-    w("        if (default(TWidth).Taps == 5)")
-    w("        {")
-    w(f"            {L} sum5 = {L}.Mul(W0, y4);")
-    w(f"            sum5 = {L}.MulAdd(W1, y3, sum5);")
-    w(f"            sum5 = {L}.MulAdd(W2, y2, sum5);")
-    w(f"            sum5 = {L}.MulAdd(W3, y1, sum5);")
-    w(f"            return {L}.MulAdd(W4, y0, sum5);")
-    w("        }")
-    w(f"        {L} sum3 = {L}.Mul(W0, y2);")
-    w(f"        sum3 = {L}.MulAdd(W1, y1, sum3);")
-    w(f"        return {L}.MulAdd(W2, y0, sum3);")
     w("    }")
     w("")
     w("    /// <summary>W_ℓ += g ⊙ x_ℓ for ℓ &lt; W: accumulates the weight gradient of one token.</summary>")
