@@ -14,6 +14,10 @@ internal static class TestShapes
     public static AttentionShape VarlenWithEmptySequences(int heads, int headsKv, int headDim) =>
         AttentionShape.FromLengths([3, 2, 0, 6], [5, 0, 3, 8], heads, headsKv, headDim);
 
+    /// <summary>KV head of query head <paramref name="head"/>, from DESIGN.md §3 (not from the library under test):
+    /// consecutive query heads share a KV head.</summary>
+    public static int KvHeadOf(AttentionShape shape, int head) => head / (shape.Heads / shape.HeadsKv);
+
     /// <summary>Key/value tensor with KV head <c>g</c> of <paramref name="kv"/> copied to each query head of its
     /// group: the MHA equivalent of a GQA input.</summary>
     public static double[] RepeatKvHeads(AttentionShape shape, double[] kv)
@@ -24,7 +28,7 @@ internal static class TestShapes
         {
             for (int h = 0; h < shape.Heads; h++)
             {
-                Array.Copy(kv, (row * shape.HeadsKv + shape.KvHeadOf(h)) * d, repeated, (row * shape.Heads + h) * d, d);
+                Array.Copy(kv, (row * shape.HeadsKv + KvHeadOf(shape, h)) * d, repeated, (row * shape.Heads + h) * d, d);
             }
         }
 
@@ -42,7 +46,7 @@ internal static class TestShapes
             {
                 for (int c = 0; c < d; c++)
                 {
-                    summed[(row * shape.HeadsKv + shape.KvHeadOf(h)) * d + c] += perQueryHead[(row * shape.Heads + h) * d + c];
+                    summed[(row * shape.HeadsKv + KvHeadOf(shape, h)) * d + c] += perQueryHead[(row * shape.Heads + h) * d + c];
                 }
             }
         }
