@@ -1,54 +1,47 @@
 using System.Reflection;
 using FlashMoBA.Kernels.KeyConv;
-using ILGPU;
-using ILGPU.Backends;
-using ILGPU.Backends.EntryPoints;
-using ILGPU.Backends.PTX;
-using ILGPU.Runtime;
-using ILGPU.Runtime.Cuda;
+using FlashMoBA.Kernels.Runtime;
 
 namespace FlashMoBA.KeyConvBench;
 
 /// <summary>
-/// Writes the PTX of every key-convolution kernel for sm_90 (ISA 8.4, the newest the offline
-/// ptxas 12.4 reads) with the benchmark's context settings, so registers, spills and stack frames
-/// can be read with <c>ptxas -v</c> without a GPU.
+/// Writes the PTX of every key-convolution kernel for sm_90 (<see cref="OfflinePtx"/>: ISA 8.4, the
+/// benchmark's O2 and fast-math settings), so registers, spills and stack frames can be read with
+/// <c>ptxas -v</c> (../keyconv-ptxas.sh) without a GPU.
 /// </summary>
 internal static class PtxDump
 {
     public static int Run(string directory)
     {
         Directory.CreateDirectory(directory);
-        using var context = Context.Create(builder => builder
-            .Optimize(OptimizationLevel.O2)
-            .Math(MathMode.Fast)
-            .EnableAlgorithms());
-        using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_90),
-            CudaArchitecture.SM_90, CudaInstructionSet.ISA_84, null);
-
+        using var compiler = new OfflinePtx();
         foreach (var elementType in new[] { ElementType.Float16, ElementType.BFloat16 })
         {
             foreach (int width in new[] { 3, 5 })
             {
                 string tag = $"{(elementType == ElementType.Float16 ? "f16" : "bf16")}-w{width}";
-                Write(backend, KeyConvKernels.ForwardMethod(elementType, width).Method, true,
+                var types = KeyConvSpecialization.TypesFor(elementType, width);
+                Write(compiler, Kernel(typeof(KeyConvForward), nameof(KeyConvForward.Kernel), types),
                     Path.Combine(directory, $"forward-{tag}.ptx"));
-                Write(backend, KeyConvKernels.BackwardMethod(elementType, width).Method, true,
+                Write(compiler, Kernel(typeof(KeyConvBackward), nameof(KeyConvBackward.Kernel), types),
                     Path.Combine(directory, $"backward-{tag}.ptx"));
             }
         }
-        Action<Index1D, ArrayView<float>, ArrayView<float>, int> reduce = KeyConvBackward.ReducePartialsKernel;
-        Write(backend, reduce.Method, false, Path.Combine(directory, "reduce-partials.ptx"));
+        Write(compiler, Kernel(typeof(KeyConvBackward), nameof(KeyConvBackward.ReducePartialsKernel), []),
+            Path.Combine(directory, "reduce-partials.ptx"));
         return 0;
     }
 
-    private static void Write(PTXBackend backend, MethodInfo method, bool explicitlyGrouped, string path)
+    private static MethodInfo Kernel(Type owner, string name, Type[] specialization)
     {
-        var entry = explicitlyGrouped
-            ? EntryPointDescription.FromExplicitlyGroupedKernel(method)
-            : EntryPointDescription.FromImplicitlyGroupedKernel(method);
-        var compiled = (PTXCompiledKernel)backend.Compile(entry, default);
-        File.WriteAllText(path, compiled.PTXAssembly);
+        var method = owner.GetMethod(name, BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public)
+            ?? throw new InvalidOperationException($"{owner.Name}.{name} not found.");
+        return specialization.Length == 0 ? method : method.MakeGenericMethod(specialization);
+    }
+
+    private static void Write(OfflinePtx compiler, MethodInfo kernel, string path)
+    {
+        File.WriteAllText(path, compiler.Compile(kernel));
         Console.WriteLine(path);
     }
 }

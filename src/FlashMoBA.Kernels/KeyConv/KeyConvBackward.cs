@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using FlashMoBA.Kernels.Primitives;
+using FlashMoBA.Kernels.Runtime;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -43,8 +45,8 @@ internal static class KeyConvBackward
     /// One warp per (run, 64-channel tile), striding by <c>Partials · Warps</c> runs.
     /// <c>Grid.IdxX = partial · tiles + tile</c>; writes <c>DwPartials[partial, W, Channels]</c>.
     /// </summary>
-    internal static void Kernel<TPairs, TWidth>(KeyConvBackwardArgs args)
-        where TPairs : struct, IHalfPairCodec
+    internal static void Kernel<TElem, TWidth>(KeyConvBackwardArgs args)
+        where TElem : struct, IElementOps
         where TWidth : struct, IConvWidth
     {
         int tiles = (args.Groups + 31) / 32;
@@ -68,7 +70,7 @@ internal static class KeyConvBackward
                     int seqEnd = args.CuSeqlensK[seq + 1];
                     int pieceEnd = Math.Max(pieceStart, Math.Min(runEnd, seqEnd));
                     int walkStart = Math.Max(args.CuSeqlensK[seq], pieceStart - (taps - 1));
-                    dW = BackwardPiece<TPairs, TWidth>(args, w, dW, group, walkStart, pieceStart, pieceEnd, seqEnd);
+                    dW = BackwardPiece<TElem, TWidth>(args, w, dW, group, walkStart, pieceStart, pieceEnd, seqEnd);
                     pieceStart = pieceEnd;
                 }
             }
@@ -108,9 +110,9 @@ internal static class KeyConvBackward
     /// PrefetchDistance rows of k and dK′ are in flight.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ConvTaps2 BackwardPiece<TPairs, TWidth>(KeyConvBackwardArgs args, ConvTaps2 w, ConvTaps2 dW,
+    private static ConvTaps2 BackwardPiece<TElem, TWidth>(KeyConvBackwardArgs args, ConvTaps2 w, ConvTaps2 dW,
         int group, int walkStart, int pieceStart, int pieceEnd, int seqEnd)
-        where TPairs : struct, IHalfPairCodec
+        where TElem : struct, IElementOps
         where TWidth : struct, IConvWidth
     {
         if (walkStart >= pieceEnd) return dW;
@@ -127,15 +129,15 @@ internal static class KeyConvBackward
         for (; ; )
         {
             if (walk.Row >= walkEnd) break;
-            Step<TPairs, TWidth>(ref walk, 0, args, w, group, piece);
+            Step<TElem, TWidth>(ref walk, 0, args, w, group, piece);
             if (walk.Row >= walkEnd) break;
-            Step<TPairs, TWidth>(ref walk, 1, args, w, group, piece);
+            Step<TElem, TWidth>(ref walk, 1, args, w, group, piece);
             if (walk.Row >= walkEnd) break;
-            Step<TPairs, TWidth>(ref walk, 2, args, w, group, piece);
+            Step<TElem, TWidth>(ref walk, 2, args, w, group, piece);
             if (walk.Row >= walkEnd) break;
-            Step<TPairs, TWidth>(ref walk, 3, args, w, group, piece);
+            Step<TElem, TWidth>(ref walk, 3, args, w, group, piece);
             if (walk.Row >= walkEnd) break;
-            Step<TPairs, TWidth>(ref walk, 4, args, w, group, piece);
+            Step<TElem, TWidth>(ref walk, 4, args, w, group, piece);
         }
         return walk.DW;
     }
@@ -146,9 +148,9 @@ internal static class KeyConvBackward
     /// rows u−ℓ, and store dK of row u − (W−1), which is then complete.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Step<TPairs, TWidth>(ref BackwardWalk walk, int slot, KeyConvBackwardArgs args,
+    private static void Step<TElem, TWidth>(ref BackwardWalk walk, int slot, KeyConvBackwardArgs args,
         ConvTaps2 w, int group, PieceBounds piece)
-        where TPairs : struct, IHalfPairCodec
+        where TElem : struct, IElementOps
         where TWidth : struct, IConvWidth
     {
         int lag = default(TWidth).Taps - 1;
@@ -162,19 +164,19 @@ internal static class KeyConvBackward
         // Past the data the re-read row's k only feeds pre of other such rows; a zero dK′ makes their g zero.
         if (row >= piece.DataEnd) dyPacked = default;
 
-        var k0 = Lanes2.Unpack<TPairs>(kPacked);
+        var k0 = Lanes2.Unpack<TElem>(kPacked);
         walk.BehindK.Set(slot, k0);
         var k1 = walk.BehindK.Get(Ring5<Lanes2>.Back(slot, 1));
         var k2 = walk.BehindK.Get(Ring5<Lanes2>.Back(slot, 2));
         var k3 = walk.BehindK.Get(Ring5<Lanes2>.Back(slot, 3));
         var k4 = walk.BehindK.Get(Ring5<Lanes2>.Back(slot, 4));
-        var g0 = Lanes2.Mul(Lanes2.Unpack<TPairs>(dyPacked), Lanes2.SiluDerivative(w.Convolve<TWidth>(k0, k1, k2, k3, k4)));
+        var g0 = Lanes2.Mul(Lanes2.Unpack<TElem>(dyPacked), Lanes2.SiluDerivative(w.Convolve<TWidth>(k0, k1, k2, k3, k4)));
         // Masking g instead of branching keeps the dW sums out of conditional merges.
         var gOwned = row >= piece.Start && row < piece.End ? g0 : default;
         walk.DW.Accumulate<TWidth>(gOwned, k0, k1, k2, k3, k4);
 
         // g_u reaches dK of rows u−ℓ through w_ℓ: each pending row keeps its own sum, started at dK′_u.
-        walk.PendingDK.Set(slot, Lanes2.MulAdd(w.W0, g0, Lanes2.Unpack<TPairs>(dyPacked)));
+        walk.PendingDK.Set(slot, Lanes2.MulAdd(w.W0, g0, Lanes2.Unpack<TElem>(dyPacked)));
         AddToPending(ref walk.PendingDK, Ring5<Lanes2>.Back(slot, 1), w.W1, g0);
         AddToPending(ref walk.PendingDK, Ring5<Lanes2>.Back(slot, 2), w.W2, g0);
         if (lag == 4)
@@ -186,7 +188,7 @@ internal static class KeyConvBackward
         if (row - lag >= piece.Start)
         {
             args.DK[(row - lag) * args.Groups + group] =
-                Lanes2.Pack<TPairs>(walk.PendingDK.Get(Ring5<Lanes2>.Back(slot, lag)));
+                Lanes2.Pack<TElem>(walk.PendingDK.Get(Ring5<Lanes2>.Back(slot, lag)));
         }
         walk.Row = row + 1;
     }
@@ -221,13 +223,20 @@ internal static class KeyConvBackward
         public int Row;
     }
 
-    /// <summary><c>dW[i] = Σ_p partials[p, i]</c> in ascending p: the same order on every run.</summary>
-    internal static void ReducePartialsKernel(Index1D index, ArrayView<float> partials, ArrayView<float> dW,
-        int partialCount)
+    /// <summary>Threads per CTA of the dW reduction.</summary>
+    public const int ReduceThreads = 256;
+
+    /// <summary>
+    /// <c>dW[i] = Σ_p partials[p, i]</c> in ascending p, one thread per element: the same order on
+    /// every run.
+    /// </summary>
+    internal static void ReducePartialsKernel(ReducePartialsArgs args)
     {
+        int index = Grid.GlobalIndex.X;
+        if (index >= args.DW.IntLength) return;
         float sum = 0f;
-        for (int p = 0; p < partialCount; p++) sum += partials[p * dW.IntLength + index];
-        dW[index] = sum;
+        for (int p = 0; p < args.PartialCount; p++) sum += args.Partials[p * args.DW.IntLength + index];
+        args.DW[index] = sum;
     }
 
     /// <summary>64-channel tiles per row.</summary>
@@ -235,14 +244,15 @@ internal static class KeyConvBackward
 
     /// <summary>
     /// CTA rows (= dW partials) that fill the GPU once: SMs × resident CTAs per SM over the tiles,
-    /// at most one per 8 runs, at least 1.
+    /// at most one per <see cref="Warps"/> runs, at least 1.
     /// </summary>
-    public static int DefaultPartials(Accelerator accelerator, in KeyConvShape shape, ElementType elementType,
+    public static int DefaultPartials(KernelCache cache, in KeyConvShape shape, ElementType elementType,
         int runLength)
     {
+        var accelerator = cache.Accelerator;
         int runs = (shape.TotalK + runLength - 1) / runLength;
         int useful = Math.Max(1, (runs + Warps - 1) / Warps);
-        var kernel = KeyConvKernels.For(accelerator).Backward(elementType, shape.Width).GetKernel();
+        var kernel = KeyConvSpecialization.Backward(cache, elementType, shape.Width).Kernel;
         int resident = accelerator.NumMultiprocessors
             * Math.Max(1, accelerator.EstimateMaxActiveGroupsPerMultiprocessor(kernel, Threads));
         int tiles = TilesFor(shape);
@@ -250,22 +260,27 @@ internal static class KeyConvBackward
     }
 
     /// <summary>Launches the backward and the dW reduction on <paramref name="stream"/>; arguments already validated.</summary>
-    public static void Launch(Accelerator accelerator, AcceleratorStream stream, ElementType elementType,
+    public static void Launch(KernelCache cache, AcceleratorStream stream, ElementType elementType,
         in KeyConvShape shape, in KeyConvBackwardArgs args, ArrayView<float> dW)
     {
-        var kernels = KeyConvKernels.For(accelerator);
-        if (shape.TotalK > 0)
-        {
-            kernels.Backward(elementType, shape.Width)(
-                stream, new KernelConfig(TilesFor(shape) * args.Partials, Threads), args);
-            kernels.ReducePartials(stream, dW.IntLength, args.DwPartials, dW, args.Partials);
-        }
-        else
+        if (shape.TotalK == 0)
         {
             dW.MemSetToZero(stream);
+            return;
         }
+        KeyConvSpecialization.Backward(cache, elementType, shape.Width)
+            .Launch(stream, new KernelConfig(TilesFor(shape) * args.Partials, Threads), args);
+        var reduce = new ReducePartialsArgs(args.DwPartials, dW, args.Partials);
+        KeyConvSpecialization.ReducePartials(cache)
+            .Launch(stream, new KernelConfig((dW.IntLength + ReduceThreads - 1) / ReduceThreads, ReduceThreads), reduce);
     }
 }
+
+/// <summary>Arguments of <see cref="KeyConvBackward.ReducePartialsKernel"/>.</summary>
+/// <param name="Partials">Per-CTA-row sums <c>[PartialCount, W · Channels]</c>.</param>
+/// <param name="DW">The weight gradient <c>[W · Channels]</c>.</param>
+/// <param name="PartialCount">Rows of <paramref name="Partials"/> to add.</param>
+internal readonly record struct ReducePartialsArgs(ArrayView<float> Partials, ArrayView<float> DW, int PartialCount);
 
 /// <summary>Everything the backward kernel reads: views over 4-channel groups and the sizes.</summary>
 internal readonly struct KeyConvBackwardArgs

@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using FlashMoBA.Kernels.Primitives;
+using FlashMoBA.Kernels.Runtime;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -34,8 +36,8 @@ internal static class KeyConvForward
     /// <summary>
     /// One warp per (run of tokens, 256-channel tile). <c>Grid.IdxX = runBlock · tiles + tile</c>.
     /// </summary>
-    internal static void Kernel<TPairs, TWidth>(KeyConvForwardArgs args)
-        where TPairs : struct, IHalfPairCodec
+    internal static void Kernel<TElem, TWidth>(KeyConvForwardArgs args)
+        where TElem : struct, IElementOps
         where TWidth : struct, IConvWidth
     {
         int tiles = (args.Groups + 31) / 32;
@@ -52,7 +54,7 @@ internal static class KeyConvForward
         {
             int pieceEnd = Math.Max(pieceStart, Math.Min(runEnd, args.CuSeqlensK[seq + 1]));
             int walkStart = Math.Max(args.CuSeqlensK[seq], pieceStart - (default(TWidth).Taps - 1));
-            ConvolvePiece<TPairs, TWidth>(args, taps, group, walkStart, pieceStart, pieceEnd);
+            ConvolvePiece<TElem, TWidth>(args, taps, group, walkStart, pieceStart, pieceEnd);
             pieceStart = pieceEnd;
         }
     }
@@ -63,9 +65,9 @@ internal static class KeyConvForward
     /// the next PrefetchDistance rows are in flight while a row is computed.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ConvolvePiece<TPairs, TWidth>(
+    private static void ConvolvePiece<TElem, TWidth>(
         KeyConvForwardArgs args, ConvTaps8 taps, int group, int walkStart, int pieceStart, int pieceEnd)
-        where TPairs : struct, IHalfPairCodec
+        where TElem : struct, IElementOps
         where TWidth : struct, IConvWidth
     {
         var walk = new ForwardWalk { Row = walkStart };
@@ -79,15 +81,15 @@ internal static class KeyConvForward
         for (; ; )
         {
             if (walk.Row >= pieceEnd) break;
-            Step<TPairs, TWidth>(ref walk, 0, args, taps, group, pieceStart, pieceEnd);
+            Step<TElem, TWidth>(ref walk, 0, args, taps, group, pieceStart, pieceEnd);
             if (walk.Row >= pieceEnd) break;
-            Step<TPairs, TWidth>(ref walk, 1, args, taps, group, pieceStart, pieceEnd);
+            Step<TElem, TWidth>(ref walk, 1, args, taps, group, pieceStart, pieceEnd);
             if (walk.Row >= pieceEnd) break;
-            Step<TPairs, TWidth>(ref walk, 2, args, taps, group, pieceStart, pieceEnd);
+            Step<TElem, TWidth>(ref walk, 2, args, taps, group, pieceStart, pieceEnd);
             if (walk.Row >= pieceEnd) break;
-            Step<TPairs, TWidth>(ref walk, 3, args, taps, group, pieceStart, pieceEnd);
+            Step<TElem, TWidth>(ref walk, 3, args, taps, group, pieceStart, pieceEnd);
             if (walk.Row >= pieceEnd) break;
-            Step<TPairs, TWidth>(ref walk, 4, args, taps, group, pieceStart, pieceEnd);
+            Step<TElem, TWidth>(ref walk, 4, args, taps, group, pieceStart, pieceEnd);
         }
     }
 
@@ -97,13 +99,13 @@ internal static class KeyConvForward
     /// to the piece.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Step<TPairs, TWidth>(ref ForwardWalk walk, int slot, KeyConvForwardArgs args,
+    private static void Step<TElem, TWidth>(ref ForwardWalk walk, int slot, KeyConvForwardArgs args,
         ConvTaps8 taps, int group, int pieceStart, int pieceEnd)
-        where TPairs : struct, IHalfPairCodec
+        where TElem : struct, IElementOps
         where TWidth : struct, IConvWidth
     {
         int row = walk.Row;
-        Lanes8 k0 = Lanes8.Unpack<TPairs>(walk.Ahead.Get(slot));
+        Lanes8 k0 = Lanes8.Unpack<TElem>(walk.Ahead.Get(slot));
         int aheadRow = Math.Min(row + PrefetchDistance, pieceEnd - 1);
         walk.Ahead.Set(Ring5<PackedHalves8>.Back(slot, Ring5<PackedHalves8>.Size - PrefetchDistance),
             args.K[aheadRow * args.Groups + group]);
@@ -112,7 +114,7 @@ internal static class KeyConvForward
             walk.Behind.Get(Ring5<Lanes8>.Back(slot, 2)), walk.Behind.Get(Ring5<Lanes8>.Back(slot, 3)),
             walk.Behind.Get(Ring5<Lanes8>.Back(slot, 4)));
         if (row >= pieceStart)
-            args.KOut[row * args.Groups + group] = Lanes8.Pack<TPairs>(Lanes8.Add(k0, Lanes8.Silu(pre)));
+            args.KOut[row * args.Groups + group] = Lanes8.Pack<TElem>(Lanes8.Add(k0, Lanes8.Silu(pre)));
         walk.Row = row + 1;
     }
 
@@ -139,12 +141,12 @@ internal static class KeyConvForward
     }
 
     /// <summary>Launches the forward on <paramref name="stream"/>; arguments already validated.</summary>
-    public static void Launch(Accelerator accelerator, AcceleratorStream stream, ElementType elementType,
+    public static void Launch(KernelCache cache, AcceleratorStream stream, ElementType elementType,
         in KeyConvShape shape, in KeyConvForwardArgs args)
     {
         if (shape.TotalK == 0) return;
-        var kernel = KeyConvKernels.For(accelerator).Forward(elementType, shape.Width);
-        kernel(stream, GridFor(shape, args.RunLength), args);
+        KeyConvSpecialization.Forward(cache, elementType, shape.Width)
+            .Launch(stream, GridFor(shape, args.RunLength), args);
     }
 }
 

@@ -3,6 +3,7 @@
 // </auto-generated>
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using FlashMoBA.Kernels.Primitives;
 using ILGPU;
 
 namespace FlashMoBA.Kernels.KeyConv;
@@ -66,22 +67,22 @@ internal struct Lanes2
 
     /// <summary>Widens 2 packed 16-bit values to fp32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lanes2 Unpack<TPairs>(PackedHalves2 packed)
-        where TPairs : struct, IHalfPairCodec
+    public static Lanes2 Unpack<TElem>(PackedHalves2 packed)
+        where TElem : struct, IElementOps
     {
         Lanes2 r;
-        r.F0 = default(TPairs).Low(packed.P0);
-        r.F1 = default(TPairs).High(packed.P0);
+        r.F0 = default(TElem).Lo(packed.P0);
+        r.F1 = default(TElem).Hi(packed.P0);
         return r;
     }
 
     /// <summary>Rounds 2 fp32 values to packed 16-bit values (nearest even).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static PackedHalves2 Pack<TPairs>(Lanes2 values)
-        where TPairs : struct, IHalfPairCodec
+    public static PackedHalves2 Pack<TElem>(Lanes2 values)
+        where TElem : struct, IElementOps
     {
         PackedHalves2 r;
-        r.P0 = default(TPairs).Pack(values.F0, values.F1);
+        r.P0 = default(TElem).Pack(values.F0, values.F1);
         return r;
     }
 }
@@ -238,31 +239,31 @@ internal struct Lanes8
 
     /// <summary>Widens 8 packed 16-bit values to fp32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lanes8 Unpack<TPairs>(PackedHalves8 packed)
-        where TPairs : struct, IHalfPairCodec
+    public static Lanes8 Unpack<TElem>(PackedHalves8 packed)
+        where TElem : struct, IElementOps
     {
         Lanes8 r;
-        r.F0 = default(TPairs).Low(packed.P0);
-        r.F1 = default(TPairs).High(packed.P0);
-        r.F2 = default(TPairs).Low(packed.P1);
-        r.F3 = default(TPairs).High(packed.P1);
-        r.F4 = default(TPairs).Low(packed.P2);
-        r.F5 = default(TPairs).High(packed.P2);
-        r.F6 = default(TPairs).Low(packed.P3);
-        r.F7 = default(TPairs).High(packed.P3);
+        r.F0 = default(TElem).Lo(packed.P0);
+        r.F1 = default(TElem).Hi(packed.P0);
+        r.F2 = default(TElem).Lo(packed.P1);
+        r.F3 = default(TElem).Hi(packed.P1);
+        r.F4 = default(TElem).Lo(packed.P2);
+        r.F5 = default(TElem).Hi(packed.P2);
+        r.F6 = default(TElem).Lo(packed.P3);
+        r.F7 = default(TElem).Hi(packed.P3);
         return r;
     }
 
     /// <summary>Rounds 8 fp32 values to packed 16-bit values (nearest even).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static PackedHalves8 Pack<TPairs>(Lanes8 values)
-        where TPairs : struct, IHalfPairCodec
+    public static PackedHalves8 Pack<TElem>(Lanes8 values)
+        where TElem : struct, IElementOps
     {
         PackedHalves8 r;
-        r.P0 = default(TPairs).Pack(values.F0, values.F1);
-        r.P1 = default(TPairs).Pack(values.F2, values.F3);
-        r.P2 = default(TPairs).Pack(values.F4, values.F5);
-        r.P3 = default(TPairs).Pack(values.F6, values.F7);
+        r.P0 = default(TElem).Pack(values.F0, values.F1);
+        r.P1 = default(TElem).Pack(values.F2, values.F3);
+        r.P2 = default(TElem).Pack(values.F4, values.F5);
+        r.P3 = default(TElem).Pack(values.F6, values.F7);
         return r;
     }
 }

@@ -64,24 +64,24 @@ def lanes(n):
         w("")
     w(f"    /// <summary>Widens {n} packed 16-bit values to fp32.</summary>")
     w("    [MethodImpl(MethodImplOptions.AggressiveInlining)]")
-    w(f"    public static Lanes{n} Unpack<TPairs>(PackedHalves{n} packed)")
-    w("        where TPairs : struct, IHalfPairCodec")
+    w(f"    public static Lanes{n} Unpack<TElem>(PackedHalves{n} packed)")
+    w("        where TElem : struct, IElementOps")
     w("    {")
     w(f"        Lanes{n} r;")
     for p in range(pairs):
-        w(f"        r.F{2 * p} = default(TPairs).Low(packed.P{p});")
-        w(f"        r.F{2 * p + 1} = default(TPairs).High(packed.P{p});")
+        w(f"        r.F{2 * p} = default(TElem).Lo(packed.P{p});")
+        w(f"        r.F{2 * p + 1} = default(TElem).Hi(packed.P{p});")
     w("        return r;")
     w("    }")
     w("")
     w(f"    /// <summary>Rounds {n} fp32 values to packed 16-bit values (nearest even).</summary>")
     w("    [MethodImpl(MethodImplOptions.AggressiveInlining)]")
-    w(f"    public static PackedHalves{n} Pack<TPairs>(Lanes{n} values)")
-    w("        where TPairs : struct, IHalfPairCodec")
+    w(f"    public static PackedHalves{n} Pack<TElem>(Lanes{n} values)")
+    w("        where TElem : struct, IElementOps")
     w("    {")
     w(f"        PackedHalves{n} r;")
     for p in range(pairs):
-        w(f"        r.P{p} = default(TPairs).Pack(values.F{2 * p}, values.F{2 * p + 1});")
+        w(f"        r.P{p} = default(TElem).Pack(values.F{2 * p}, values.F{2 * p + 1});")
     w("        return r;")
     w("    }")
     w("}")
@@ -164,6 +164,7 @@ def main():
         "// </auto-generated>",
         "using System.Runtime.CompilerServices;",
         "using System.Runtime.InteropServices;",
+        "using FlashMoBA.Kernels.Primitives;",
         "using ILGPU;",
         "",
         "namespace FlashMoBA.Kernels.KeyConv;",
