@@ -9,6 +9,6 @@ return args switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: FlashMoBA.KeyConvBench ptx DIR | gpu [--quick]");
+    Console.Error.WriteLine("usage: FlashMoBA.KeyConvBench ptx DIR | gpu [--cpu]");
     return 2;
 }
