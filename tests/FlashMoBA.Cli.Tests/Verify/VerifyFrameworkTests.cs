@@ -110,7 +110,7 @@ public sealed class VerifyFrameworkTests
     [Fact]
     public void StandardCases_CoverRaggedVarlenGqaMqaPerDtype()
     {
-        var cases = VerifyCases.Standard(VerifySizes.CpuDefaults).ToList();
+        var cases = VerifyCases.Standard(VerifySizes.CudaDefaults with { HeadDims = [64] }).ToList();
 
         Assert.Equal(8, cases.Count);
         Assert.Contains(cases, c => c.Name == "varlen" && c.LengthsQ.Length >= 3 && !c.LengthsQ.SequenceEqual(c.LengthsK));
@@ -119,6 +119,16 @@ public sealed class VerifyFrameworkTests
         Assert.Contains(cases, c => (c.Heads, c.HeadsKv) == (4, 1));
         Assert.All(cases.Where(c => c.Name == "ragged"), c => Assert.NotEqual(0, c.LengthsQ[0] % c.BlockSize));
         Assert.Equal(cases.Count, cases.Select(c => c.Seed).Distinct().Count());
+    }
+
+    [Fact]
+    public void CpuDefaults_AlternateDtypesButCoverBoth()
+    {
+        var cases = VerifyCases.Standard(VerifySizes.CpuDefaults).ToList();
+
+        Assert.Equal(4, cases.Count);
+        Assert.Equal(2, cases.Select(c => c.ElementType).Distinct().Count());
+        Assert.Equal(4, cases.Select(c => c.Name).Distinct().Count());
     }
 
     [Fact]
@@ -138,12 +148,13 @@ public sealed class VerifyFrameworkTests
     }
 
     [Fact]
-    public void KeyConvOnCpu_TinyRun_PassesAndReturnsZero()
+    public void EveryFamilyOnCpu_TinyRun_PassesAndReturnsZero()
     {
-        var (exit, output, _) = CliHost.Run("verify", "--device", "cpu", "--family", "keyconv", "--seqlen", "24");
+        var (exit, output, _) = CliHost.Run("verify", "--device", "cpu", "--seqlen", "24", "--block-size", "16", "--top-k", "2");
 
         Assert.True(exit == ExitCodes.Ok, output);
-        Assert.Contains("keyconv", output, StringComparison.Ordinal);
+        foreach (var family in VerifyRegistry.Discover())
+            Assert.Contains(family.Name + " ", output, StringComparison.Ordinal);
         Assert.DoesNotContain("FAIL", output, StringComparison.Ordinal);
     }
 }
