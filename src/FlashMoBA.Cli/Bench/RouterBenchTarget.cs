@@ -37,13 +37,12 @@ internal sealed class RouterBenchTarget : IBenchTarget
             var batch = shape.VarlenBatch;
             var geometry = RoutingGeometry.Create(batch.CuSeqlensQ.ToArray(), batch.CuSeqlensK.ToArray(), shape.Heads,
                 shape.HeadsKv, shape.HeadDim, shape.BlockSize, shape.TopK, shape.Causal, shape.ElementType);
-            var random = new Random(shape.Seed);
             _router = new Router(accelerator);
             _plan = RoutingPlan.Allocate(accelerator, geometry);
             try
             {
-                _q = SampledTensor.Normal(random, checked((int)shape.QElements), shape.ElementType).Upload<T>(accelerator);
-                _k = SampledTensor.Normal(random, checked((int)shape.KvElements), shape.ElementType).Upload<T>(accelerator);
+                _q = RandomStorage.UploadNormal<T>(accelerator, shape.QElements, shape.ElementType, shape.Seed);
+                _k = RandomStorage.UploadNormal<T>(accelerator, shape.KvElements, shape.ElementType, shape.Seed + 1);
             }
             catch
             {
