@@ -34,7 +34,8 @@ internal static class FlashTopK
     public const int BlockN = 32;
 
     /// <summary>Packed pairs of padding per staged row: a row stride ≡ 4 (mod 8) words puts the eight
-    /// rows of a fragment load on distinct bank quads, so fragment loads are conflict-free.</summary>
+    /// rows of a fragment load on distinct bank quads, so fragment loads are conflict-free; 4 words
+    /// also keep every row 16-byte aligned for vector stores.</summary>
     public const int RowPadWords = 4;
 
     /// <summary>Row stride of a warp's score tile in floats: 33 makes lane r reading row r column c hit
@@ -137,12 +138,13 @@ internal static class FlashTopK
                        .Cast<float>().SubView(Warp.WarpIdx * WarpRows * ScoreStride, WarpRows * ScoreStride);
 
         // ---- prologue: stage the query tile, empty the lists -------------------------------------
-        long qRowStride = (long)args.Heads * pairs;
-        for (int i = Group.IdxX; blockEnd > 0 && i < BlockM * pairs; i += Threads)
+        int vectors = pairs / 4, stride4 = stride / 4;
+        if (blockEnd > 0)
         {
-            int r = i / pairs, c = i - r * pairs;
-            int row = tileRow0 + r;
-            sQ[r * stride + c] = row < lenQ ? args.Q[(queryStart + row) * qRowStride + (long)head * pairs + c] : 0u;
+            long qRowStride4 = (long)args.Heads * vectors;
+            RowStaging.Copy(sQ.Cast<Words4>(), stride4, args.Q.Cast<Words4>(),
+                            (queryStart + tileRow0) * qRowStride4 + (long)head * vectors, qRowStride4,
+                            BlockM, lenQ - tileRow0, vectors, Threads);
         }
 
         int lane = Warp.LaneIdx;
@@ -165,16 +167,14 @@ internal static class FlashTopK
             warpBlockEnd = 0;
 
         // ---- main loop: stream centroid tiles -----------------------------------------------------
-        long centroidRowStride = (long)args.HeadsKv * pairs;
-        long centroidBase = (long)args.CuBlocks[sequence] * centroidRowStride + (long)kvHead * pairs;
+        long centroidRowStride4 = (long)args.HeadsKv * vectors;
+        long centroidBase4 = (long)args.CuBlocks[sequence] * centroidRowStride4 + (long)kvHead * vectors;
         for (int n0 = 0; n0 < blockEnd; n0 += BlockN)
         {
             Group.Barrier();
-            for (int i = Group.IdxX; i < BlockN * pairs; i += Threads)
-            {
-                int r = i / pairs, c = i - r * pairs;
-                sC[r * stride + c] = n0 + r < blocks ? args.Centroids[centroidBase + (n0 + r) * centroidRowStride + c] : 0u;
-            }
+            RowStaging.Copy(sC.Cast<Words4>(), stride4, args.Centroids.Cast<Words4>(),
+                            centroidBase4 + n0 * centroidRowStride4, centroidRowStride4, BlockN, blocks - n0, vectors,
+                            Threads);
             Group.Barrier();
             if (n0 >= warpBlockEnd)
                 continue;

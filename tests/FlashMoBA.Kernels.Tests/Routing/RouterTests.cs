@@ -107,6 +107,11 @@ public sealed class RouterTests
         Assert.Equal("k", error.ParamName);
         error = Assert.Throws<ArgumentException>(() => router.Build(accelerator.DefaultStream, geometry, bf16.View.AsContiguous(), bf16.View.AsContiguous()));
         Assert.Equal("q", error.ParamName);
+        using var padded = accelerator.Allocate1D<Half>(40 * 2 * 16 + 1);
+        using var k = accelerator.Allocate1D<Half>(40 * 16);
+        error = Assert.Throws<ArgumentException>(() => router.Build(accelerator.DefaultStream, geometry,
+            padded.View.AsContiguous().SubView(1, 40 * 2 * 16), k.View.AsContiguous()));
+        Assert.Equal("q", error.ParamName);
     }
 
     [Theory]
