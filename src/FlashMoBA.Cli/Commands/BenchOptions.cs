@@ -74,7 +74,7 @@ internal sealed class BenchOptions
 
     /// <summary>Seed.</summary>
     [Option("seed", Default = 1, HelpText = "Seed of the random inputs.")]
-    public int Seed { get; set; }
+    public int Seed { get; set; } = 1;
 
     /// <summary>JSON output.</summary>
     [Option("json", HelpText = "Write the report (settings, rows, all samples) as JSON to this file.")]

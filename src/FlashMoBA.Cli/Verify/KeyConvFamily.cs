@@ -35,11 +35,13 @@ internal sealed class KeyConvFamily : IVerifyFamily
     public IEnumerable<VerifyCase> Cases(VerifySizes sizes)
     {
         int seed = sizes.Seed + 100;
+        int[] widths = MobaConfig.SupportedKeyConvWidths.ToArray();
         foreach (int headDim in sizes.HeadDims)
         {
-            foreach (var dtype in sizes.ElementTypes)
+            for (int w = 0; w < widths.Length; w++)
             {
-                foreach (int width in MobaConfig.SupportedKeyConvWidths.ToArray())
+                int width = widths[w];
+                foreach (var dtype in sizes.DtypesFor(w))
                 {
                     int[] lengths = [sizes.Seqlen, 2, sizes.Seqlen / 2 + 1];
                     yield return new VerifyCase("varlen", lengths, lengths, sizes.HeadsKv, sizes.HeadsKv, headDim,
