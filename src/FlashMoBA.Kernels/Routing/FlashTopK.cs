@@ -45,7 +45,7 @@ internal static class FlashTopK
     /// <summary>Everything the kernel reads.</summary>
     internal readonly struct Args(ArrayView<uint> q, ArrayView<uint> centroids, ArrayView<int> topkIndex,
                                   ArrayView<int> cuSeqlensQ, ArrayView<int> cuSeqlensK, ArrayView<int> cuBlocks,
-                                  ArrayView<int> cuTiles, int batch, int heads, int headsKv, int headDim,
+                                  ArrayView<int> cuTiles, ArrayView<int> tileOrder, int batch, int heads, int headsKv, int headDim,
                                   int blockSize, int topK, bool causal)
     {
         /// <summary>Queries <c>[totalQ, Heads, HeadDim / 2]</c> as packed 16-bit pairs.</summary>
@@ -68,6 +68,9 @@ internal static class FlashTopK
 
         /// <summary>Prefix sums of query tiles <c>ceil(Nq / BlockM)</c> <c>[Batch+1]</c>.</summary>
         public readonly ArrayView<int> CuTiles = cuTiles;
+
+        /// <summary>Global query tile of each CTA row of the grid <c>[totalTiles]</c>, heaviest first.</summary>
+        public readonly ArrayView<int> TileOrder = tileOrder;
 
         /// <summary>Number of sequences.</summary>
         public readonly int Batch = batch;
@@ -102,13 +105,14 @@ internal static class FlashTopK
     public static int SharedWords(int headDim, int topK, bool causal)
         => BlockM * Candidates(topK, causal) * 2 + (BlockM + BlockN) * RowStride(headDim) + Warps * WarpRows * ScoreStride;
 
-    /// <summary>One CTA per (query tile, head); tiles heaviest-first (later rows see more blocks).</summary>
+    /// <summary>One CTA per (query tile, head), the heads of a tile adjacent, tiles in
+    /// <see cref="RoutingGeometry.TopKTileOrder"/> (heaviest first).</summary>
     internal static void Kernel<TElem>(Args args)
         where TElem : struct, IElementOps
     {
         // ---- indices and sequence -------------------------------------------------------------
         int head = Grid.IdxX % args.Heads;
-        int tile = args.CuTiles[args.Batch] - 1 - Grid.IdxX / args.Heads;
+        int tile = args.TileOrder[Grid.IdxX / args.Heads];
         int sequence = VarlenSearch.Find(args.CuTiles, args.Batch, tile);
         int queryStart = args.CuSeqlensQ[sequence];
         int lenQ = args.CuSeqlensQ[sequence + 1] - queryStart;
@@ -229,7 +233,7 @@ internal static class FlashTopK
         if (grid == 0)
             return;
         var args = new Args(q, plan.CentroidPairs, plan.TopkIndex.View, plan.CuSeqlensQ.View, plan.CuSeqlensK.View,
-                            plan.CuBlocks.View, plan.CuTopKTiles.View, g.Batch, g.Heads, g.HeadsKv, g.HeadDim,
+                            plan.CuBlocks.View, plan.CuTopKTiles.View, plan.TopKTileOrder.View, g.Batch, g.Heads, g.HeadsKv, g.HeadDim,
                             g.BlockSize, g.TopK, g.Causal);
         var kernel = cache.Get<Args>(typeof(FlashTopK), nameof(Kernel), RoutingGeometry.ElementOpsType(g.ElementType));
         kernel.Launch(stream, new KernelConfig(grid, Threads,

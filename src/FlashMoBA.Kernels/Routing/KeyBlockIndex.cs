@@ -21,6 +21,10 @@ internal static class KeyBlockIndex
     /// <summary>Threads of a scatter group: one warp, one lane per row of a step.</summary>
     public const int ScatterThreads = RoutingGeometry.WarpRows;
 
+    /// <summary>Most blocks per sequence for the shared-memory scatter: a mask and a cursor per block,
+    /// 96 KB per one-warp group (two groups per SM); longer sequences use the global-memory scatter.</summary>
+    public const int SharedScatterMaxBlocks = 12 * 1024;
+
     /// <summary>Threads per group of the element-wise count and segment-table kernels.</summary>
     public const int Threads = 256;
 
@@ -141,20 +145,58 @@ internal static class KeyBlockIndex
         }
     }
     /// <summary>
-    /// Phase 4: one warp per (sequence, head, chunk) walks the chunk's rows in ascending order, 32 per
-    /// step. For each selection of a step, the lanes that chose the same segment mark themselves in
-    /// that cell's mask; a lane's rank among them is the number of lower lanes in the mask, so rows are
-    /// placed in ascending order; the lowest of them then advances the cell's cursor and clears the
-    /// mask. Masks are accessed only through atomics; cursors are private to the warp, ordered by
-    /// warp barriers.
+    /// Phase 4, shared-memory form (sequences of at most <see cref="SharedScatterMaxBlocks"/> blocks):
+    /// one warp per (sequence, head, chunk) copies its chunk's cursors of every block of the sequence
+    /// into shared memory, with an empty mask beside each, then walks the chunk (<see cref="WalkChunk"/>).
+    /// </summary>
+    internal static void ScatterSharedKernel(Args args)
+    {
+        var (sequence, head, chunk) = Task(args);
+        int blocks = args.CuBlocks[sequence + 1] - args.CuBlocks[sequence];
+        var shared = SharedMemory.GetDynamic<int>();
+        var masks = shared.SubView(0, XMath.Max(1, blocks));
+        var cursors = shared.SubView(XMath.Max(1, blocks), XMath.Max(1, blocks));
+        for (int block = Group.IdxX; block < blocks; block += ScatterThreads)
+        {
+            masks[block] = 0;
+            cursors[block] = args.ChunkCursors[args.Cell(sequence, block, head, chunk)];
+        }
+        Warp.Barrier();
+        WalkChunk(args, sequence, head, chunk, masks, cursors, 0, 1);
+    }
+
+    /// <summary>
+    /// Phase 4, global-memory form (any number of blocks): the masks and cursors are the chunk's cells
+    /// of <see cref="Args.ChunkScratch"/> and <see cref="Args.ChunkCursors"/>.
     /// </summary>
     internal static void ScatterKernel(Args args)
     {
-        int lane = Group.IdxX;
+        var (sequence, head, chunk) = Task(args);
+        int firstCell = args.Cell(sequence, 0, head, chunk);
+        WalkChunk(args, sequence, head, chunk, args.ChunkScratch, args.ChunkCursors, firstCell,
+                  args.Heads * args.ChunksPerSequence);
+    }
+
+    /// <summary>The (sequence, head, chunk) of this scatter warp.</summary>
+    private static (int Sequence, int Head, int Chunk) Task(Args args)
+    {
         int task = Grid.IdxX;
-        int chunk = task % args.ChunksPerSequence;
-        int head = task / args.ChunksPerSequence % args.Heads;
-        int sequence = task / (args.ChunksPerSequence * args.Heads);
+        return (task / (args.ChunksPerSequence * args.Heads), task / args.ChunksPerSequence % args.Heads,
+                task % args.ChunksPerSequence);
+    }
+
+    /// <summary>
+    /// Walks the chunk's rows in ascending order, 32 per step. For each selection of a step, the lanes
+    /// that chose the same block mark themselves in its mask; a lane's rank among them is the number of
+    /// lower lanes in the mask, so rows land in ascending order; the lowest of them then advances the
+    /// block's cursor and clears the mask. Block <c>j</c>'s mask and cursor live at
+    /// <c>firstCell + j · cellStride</c>. Masks are accessed only through atomics; cursors only by one
+    /// lane at a time, ordered by warp barriers.
+    /// </summary>
+    private static void WalkChunk(Args args, int sequence, int head, int chunk, ArrayView<int> masks,
+                                  ArrayView<int> cursors, int firstCell, int cellStride)
+    {
+        int lane = Group.IdxX;
         int queryStart = args.CuSeqlensQ[sequence];
         int rowEnd = XMath.Min((chunk + 1) * args.ChunkRows, args.CuSeqlensQ[sequence + 1] - queryStart);
         int lowerLanes = (int)((1u << lane) - 1u);
@@ -168,7 +210,7 @@ internal static class KeyBlockIndex
             {
                 int block = slotBase >= 0 ? args.TopkIndex[slotBase + slot] : -1;
                 if (block >= 0)
-                    Atomic.Or(ref args.ChunkScratch[args.Cell(sequence, block, head, chunk)], 1 << lane);
+                    Atomic.Or(ref masks[firstCell + block * cellStride], 1 << lane);
             }
             Warp.Barrier();
 
@@ -177,10 +219,10 @@ internal static class KeyBlockIndex
                 int block = slotBase >= 0 ? args.TopkIndex[slotBase + slot] : -1;
                 if (block >= 0)
                 {
-                    int cell = args.Cell(sequence, block, head, chunk);
-                    int mask = Atomic.Or(ref args.ChunkScratch[cell], 0);
+                    int cell = firstCell + block * cellStride;
+                    int mask = Atomic.Or(ref masks[cell], 0);
                     int rank = IntrinsicMath.PopCount(mask & lowerLanes);
-                    args.SegmentRows[args.ChunkCursors[cell] + rank] = row;
+                    args.SegmentRows[cursors[cell] + rank] = row;
                 }
             }
             Warp.Barrier();
@@ -190,14 +232,14 @@ internal static class KeyBlockIndex
                 int block = slotBase >= 0 ? args.TopkIndex[slotBase + slot] : -1;
                 if (block >= 0)
                 {
-                    int cell = args.Cell(sequence, block, head, chunk);
-                    int mask = Atomic.Or(ref args.ChunkScratch[cell], 0);
+                    int cell = firstCell + block * cellStride;
+                    int mask = Atomic.Or(ref masks[cell], 0);
                     // Only the lowest marked lane sees a non-empty mask with no lower bits; a lane that
                     // reads the mask after that lane cleared it sees zero and does nothing.
                     if (mask != 0 && (mask & lowerLanes) == 0)
                     {
-                        args.ChunkCursors[cell] += IntrinsicMath.PopCount(mask);
-                        Atomic.Exchange(ref args.ChunkScratch[cell], 0);
+                        cursors[cell] += IntrinsicMath.PopCount(mask);
+                        Atomic.Exchange(ref masks[cell], 0);
                     }
                 }
             }
@@ -210,7 +252,8 @@ internal static class KeyBlockIndex
     /// <see cref="RoutingPlan.SegmentCounts"/> and <see cref="RoutingPlan.SegmentRows"/> from
     /// <see cref="RoutingPlan.TopkIndex"/>.
     /// </summary>
-    internal static void Launch(KernelCache cache, AcceleratorStream stream, RoutingPlan plan)
+    internal static void Launch(KernelCache cache, AcceleratorStream stream, RoutingPlan plan,
+                                bool globalScatter = false)
     {
         var geometry = plan.Geometry;
         if (geometry.Segments == 0)
@@ -239,8 +282,17 @@ internal static class KeyBlockIndex
         // The counts are consumed; the same cells now hold the scatter's step masks, which start empty.
         scratch.MemSetToZero(stream);
         int tasks = geometry.Batch * geometry.Heads * geometry.ChunksPerSequence;
-        cache.Get<Args>(typeof(KeyBlockIndex), nameof(ScatterKernel))
-             .Launch(stream, new KernelConfig(tasks, ScatterThreads), args);
+        if (globalScatter || geometry.MaxBlocks > SharedScatterMaxBlocks)
+        {
+            cache.Get<Args>(typeof(KeyBlockIndex), nameof(ScatterKernel))
+                 .Launch(stream, new KernelConfig(tasks, ScatterThreads), args);
+        }
+        else
+        {
+            var shared = SharedMemoryConfig.RequestDynamic<int>(2 * Math.Max(1, geometry.MaxBlocks));
+            cache.Get<Args>(typeof(KeyBlockIndex), nameof(ScatterSharedKernel))
+                 .Launch(stream, new KernelConfig(tasks, ScatterThreads, shared), args);
+        }
     }
 
     /// <summary>Temporary storage (ints) the reindex scan needs on <paramref name="accelerator"/> for

@@ -77,7 +77,8 @@ internal sealed class Router
         => FlashTopK.Launch(cache, stream, plan, qPairs);
 
     /// <summary>Stage 3 alone (for timing): segment lists from the plan's top-k.</summary>
-    internal void BuildIndex(AcceleratorStream stream, RoutingPlan plan) => KeyBlockIndex.Launch(cache, stream, plan);
+    internal void BuildIndex(AcceleratorStream stream, RoutingPlan plan, bool globalScatter = false)
+        => KeyBlockIndex.Launch(cache, stream, plan, globalScatter);
 
     private static void CheckInputs<T>(RoutingGeometry geometry, ArrayView<T> q, ArrayView<T> k)
         where T : unmanaged

@@ -49,6 +49,16 @@ internal sealed class RoutingGeometry
             MaxBlocks = Math.Max(MaxBlocks, blocks);
         }
 
+        TopKTileOrder = new int[TopKTiles];
+        var order = Enumerable.Range(0, Batch)
+            .SelectMany(b => Enumerable.Range(CuTopKTiles[b], CuTopKTiles[b + 1] - CuTopKTiles[b])
+                                       .Select(tile => (Local: tile - CuTopKTiles[b], Global: tile)))
+            .OrderByDescending(t => t.Local).ThenBy(t => t.Global)
+            .Select(t => t.Global);
+        int next = 0;
+        foreach (int tile in order)
+            TopKTileOrder[next++] = tile;
+
         int rowsPerChunk = (MaxSeqlenQ + TargetChunksPerSequence - 1) / TargetChunksPerSequence;
         ChunkRows = Math.Max(WarpRows, (rowsPerChunk + WarpRows - 1) / WarpRows * WarpRows);
         ChunksPerSequence = Math.Max(1, (MaxSeqlenQ + ChunkRows - 1) / ChunkRows);
@@ -65,6 +75,13 @@ internal sealed class RoutingGeometry
 
     /// <summary>Prefix sums of <see cref="FlashTopK"/> query tiles <c>ceil(Nq / BlockM)</c>, <c>[Batch+1]</c>.</summary>
     public int[] CuTopKTiles { get; }
+
+    /// <summary>
+    /// The order in which <see cref="FlashTopK"/> CTAs take query tiles: by descending tile index within
+    /// the sequence (causal rows late in a sequence score the most blocks), so the heaviest tiles of all
+    /// sequences start first and the light ones fill the tail.
+    /// </summary>
+    public int[] TopKTileOrder { get; }
 
     /// <summary>Query tiles of <see cref="FlashTopK"/> over the batch (one CTA per tile and head).</summary>
     public int TopKTiles => CuTopKTiles[^1];

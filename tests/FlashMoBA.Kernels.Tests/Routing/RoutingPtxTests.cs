@@ -17,6 +17,7 @@ public sealed class RoutingPtxTests
     [InlineData(typeof(KeyBlockIndex), nameof(KeyBlockIndex.CountKernel), null, "red.add.global")]
     [InlineData(typeof(KeyBlockIndex), nameof(KeyBlockIndex.SegmentTableKernel), null, ".entry")]
     [InlineData(typeof(KeyBlockIndex), nameof(KeyBlockIndex.ScatterKernel), null, "popc")]
+    [InlineData(typeof(KeyBlockIndex), nameof(KeyBlockIndex.ScatterSharedKernel), null, "atom.or.shared")]
     public void RoutingKernel_CompilesToPtx(Type owner, string kernel, Type? element, string expected)
     {
         using var compiler = new OfflinePtx();
