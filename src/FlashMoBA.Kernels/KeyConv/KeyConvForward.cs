@@ -31,7 +31,7 @@ internal static class KeyConvForward
     public const int PrefetchDistance = 4;
 
     /// <summary>Tokens per run: the W−1 halo costs (W−1)/RunLength extra (cached) reads.</summary>
-    public const int DefaultRunLength = 32;
+    public const int DefaultRunLength = 64;
 
     /// <summary>
     /// One warp per (run of tokens, 256-channel tile). <c>Grid.IdxX = runBlock · tiles + tile</c>.

@@ -23,6 +23,20 @@ public sealed class KeyConvLayoutTests
         Assert.True(foldBytes <= 48 * 1024, $"{foldBytes} bytes exceed the 48 KB static shared-memory limit.");
     }
 
+    [Theory]
+    [InlineData(131072, 29)]
+    [InlineData(131072, 1)]
+    [InlineData(100, 3)]
+    [InlineData(1, 1)]
+    public void BalancedRunLength_GivesEveryWarpAtMostOneRun(int totalK, int partials)
+    {
+        int runLength = KeyConvBackward.BalancedRunLength(totalK, partials);
+
+        int runs = (totalK + runLength - 1) / runLength;
+        Assert.True(runs <= partials * KeyConvBackward.Warps, $"{runs} runs for {partials * KeyConvBackward.Warps} warps.");
+        Assert.True(runLength >= KeyConvBackward.MinRunLength);
+    }
+
     [Fact]
     public void HeadDimRule_MakesRowsWholeVectors()
     {
