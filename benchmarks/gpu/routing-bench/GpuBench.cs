@@ -181,7 +181,7 @@ internal static class GpuBench
         Console.WriteLine();
         Console.WriteLine("| kernel | registers/thread | local bytes/thread |");
         Console.WriteLine("|---|---|---|");
-        Print(cache.Get<FlashTopK.Args>(typeof(FlashTopK), nameof(FlashTopK.Kernel), typeof(Fp16Ops)));
+        Print(cache.Get<FlashTopK.Args>(typeof(FlashTopK), nameof(FlashTopK.Kernel), typeof(Fp16Ops), typeof(RegisterTopK8)));
         Print(cache.Get<BlockCentroids.Args>(typeof(BlockCentroids), nameof(BlockCentroids.Kernel), typeof(Fp16Ops)));
         Print(cache.Get<KeyBlockIndex.Args>(typeof(KeyBlockIndex), nameof(KeyBlockIndex.CountKernel)));
         Print(cache.Get<KeyBlockIndex.TableArgs>(typeof(KeyBlockIndex), nameof(KeyBlockIndex.SegmentTableKernel)));
