@@ -113,9 +113,8 @@ internal static class FlashTopK
 
     /// <summary>Dynamic shared memory in 4-byte words: shared top-k keys (8-byte, first for alignment), the
     /// query tile, one centroid tile and the warps' score tiles.</summary>
-    public static int SharedWords(int headDim, int topK, bool causal)
-        => ListWords(topK, causal, !RegisterLists(topK, causal)) + (BlockM + BlockN) * RowStride(headDim)
-           + Warps * WarpRows * ScoreStride;
+    public static int SharedWords(int headDim, int topK, bool causal, bool sharedLists)
+        => ListWords(topK, causal, sharedLists) + (BlockM + BlockN) * RowStride(headDim) + Warps * WarpRows * ScoreStride;
 
     /// <summary>One CTA per (query tile, head), the heads of a tile adjacent, tiles in
     /// <see cref="RoutingGeometry.TopKTileOrder"/> (heaviest first).</summary>
@@ -244,7 +243,14 @@ internal static class FlashTopK
     }
 
     /// <summary>Launches the kernel for every (query tile, head) of the plan.</summary>
-    internal static void Launch(KernelCache cache, AcceleratorStream stream, RoutingPlan plan, ArrayView<uint> q)
+    /// <param name="cache">Kernel cache of the plan's accelerator.</param>
+    /// <param name="stream">Stream to enqueue on.</param>
+    /// <param name="plan">Plan whose centroids are built; receives <see cref="RoutingPlan.TopkIndex"/>.</param>
+    /// <param name="q">Queries as packed 16-bit pairs.</param>
+    /// <param name="sharedLists">Keeps the lists in shared memory even when registers would do (for
+    /// benchmarking the two forms against each other).</param>
+    internal static void Launch(KernelCache cache, AcceleratorStream stream, RoutingPlan plan, ArrayView<uint> q,
+                                bool sharedLists = false)
     {
         var g = plan.Geometry;
         int grid = g.TopKTiles * g.Heads;
@@ -252,11 +258,12 @@ internal static class FlashTopK
             return;
         var args = new Args(q, plan.CentroidPairs, plan.TopkIndex.View, plan.CuSeqlensQ.View, plan.CuSeqlensK.View,
                             plan.CuBlocks.View, plan.CuTopKTiles.View, plan.TopKTileOrder.View, g.Batch, g.Heads, g.HeadsKv, g.HeadDim,
-                            g.BlockSize, g.TopK, g.Causal, ListWords(g.TopK, g.Causal, !RegisterLists(g.TopK, g.Causal)));
-        var list = RegisterLists(g.TopK, g.Causal) ? typeof(RegisterTopK8) : typeof(SharedTopK);
+                            g.BlockSize, g.TopK, g.Causal, ListWords(g.TopK, g.Causal, sharedLists || !RegisterLists(g.TopK, g.Causal)));
+        bool registers = !sharedLists && RegisterLists(g.TopK, g.Causal);
+        var list = registers ? typeof(RegisterTopK8) : typeof(SharedTopK);
         var kernel = cache.Get<Args>(typeof(FlashTopK), nameof(Kernel), RoutingGeometry.ElementOpsType(g.ElementType), list);
         kernel.Launch(stream, new KernelConfig(grid, Threads,
-                                               SharedMemoryConfig.RequestDynamic<uint>(SharedWords(g.HeadDim, g.TopK, g.Causal))),
+                                               SharedMemoryConfig.RequestDynamic<uint>(SharedWords(g.HeadDim, g.TopK, g.Causal, !registers))),
                       args);
     }
 }
