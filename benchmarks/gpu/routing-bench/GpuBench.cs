@@ -21,10 +21,12 @@ internal static class GpuBench
     private const int FullCheckMaxSeqlen = 128 * 1024;
 
     /// <summary>The GPU shape of DESIGN.md §7, or a tiny one for a CPU smoke run of the harness.</summary>
-    private sealed record Setup(int Heads, int HeadDim, int BlockSize, int Warmup, int Repeats, int SampledRows);
+    /// <param name="VariantSeqlen">Sequence length at which the alternative designs are timed too.</param>
+    private sealed record Setup(int Heads, int HeadDim, int BlockSize, int Warmup, int Repeats, int SampledRows,
+                                int VariantSeqlen);
 
-    private static readonly Setup Gpu = new(16, 128, 128, 3, 20, 512);
-    private static readonly Setup CpuSmoke = new(2, 32, 16, 1, 2, 32);
+    private static readonly Setup Gpu = new(16, 128, 128, 3, 20, 512, 64 * 1024);
+    private static readonly Setup CpuSmoke = new(2, 32, 16, 1, 2, 32, 256);
 
     public static int Run(string[] args, bool cpu)
     {
@@ -35,7 +37,7 @@ internal static class GpuBench
         var accelerator = host.Accelerator;
         var setup = cpu ? CpuSmoke : Gpu;
         Console.WriteLine($"device: {accelerator.Name}; b={Batch} H=Hk={setup.Heads} d={setup.HeadDim} fp16 causal B={setup.BlockSize} topK={TopK}");
-        Console.WriteLine("| N | centroids ms | flash top-k ms | reindex ms | router total ms | total min–max ms | top-k TFLOP/s | plan MiB | peak MiB (q+k+plan) | check |");
+        Console.WriteLine("| N | centroids ms | flash top-k ms | reindex ms (count / scan+table / scatter) | router total ms | total min–max ms | top-k TFLOP/s | plan MiB | peak MiB (q+k+plan) | check |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         bool ok = true;
         foreach (int n in seqlens)
@@ -67,8 +69,8 @@ internal static class GpuBench
             router.Build(stream, plan, qView, kView);
         accelerator.Synchronize();
 
-        var stages = new double[4][];
-        for (int s = 0; s < 4; s++)
+        var stages = new double[7][];
+        for (int s = 0; s < stages.Length; s++)
             stages[s] = new double[repeats];
         for (int r = 0; r < repeats; r++)
         {
@@ -77,24 +79,63 @@ internal static class GpuBench
             using var m1 = accelerator.AddProfilingMarker();
             router.BuildTopK(stream, plan, qView.Cast<uint>());
             using var m2 = accelerator.AddProfilingMarker();
-            router.BuildIndex(stream, plan);
+            KeyBlockIndex.Count(router.Kernels, stream, plan);
             using var m3 = accelerator.AddProfilingMarker();
-            m3.Synchronize();
+            KeyBlockIndex.Scan(router.Kernels, stream, plan);
+            using var m4 = accelerator.AddProfilingMarker();
+            KeyBlockIndex.Scatter(router.Kernels, stream, plan, globalScatter: false);
+            using var m5 = accelerator.AddProfilingMarker();
+            m5.Synchronize();
             stages[0][r] = m1.MeasureFrom(m0).TotalMilliseconds;
             stages[1][r] = m2.MeasureFrom(m1).TotalMilliseconds;
-            stages[2][r] = m3.MeasureFrom(m2).TotalMilliseconds;
-            stages[3][r] = m3.MeasureFrom(m0).TotalMilliseconds;
+            stages[2][r] = m5.MeasureFrom(m2).TotalMilliseconds;
+            stages[3][r] = m5.MeasureFrom(m0).TotalMilliseconds;
+            stages[4][r] = m3.MeasureFrom(m2).TotalMilliseconds;
+            stages[5][r] = m4.MeasureFrom(m3).TotalMilliseconds;
+            stages[6][r] = m5.MeasureFrom(m4).TotalMilliseconds;
         }
         long peak = Measure.DeviceBytesInUse(accelerator) - before;
+        string variants = seqlen == setup.VariantSeqlen ? Variants(router, plan, stream, qView, repeats, seqlen) : "";
 
         double topkFlops = GatingFlops(geometry, seqlen);
         double topkMs = Measure.Median(stages[1]);
         string check = seqlen <= FullCheckMaxSeqlen ? CheckAtScale(plan, stream, qView, setup.SampledRows) : CheckTotals(plan, stream);
         Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"| {(seqlen >= 1024 ? $"{seqlen / 1024}K" : seqlen.ToString(System.Globalization.CultureInfo.InvariantCulture))} | {Measure.Median(stages[0]):F3} | {topkMs:F3} | {Measure.Median(stages[2]):F3} | " +
+            $"| {(seqlen >= 1024 ? $"{seqlen / 1024}K" : seqlen.ToString(System.Globalization.CultureInfo.InvariantCulture))} | {Measure.Median(stages[0]):F3} | {topkMs:F3} | " +
+            $"{Measure.Median(stages[2]):F3} ({Measure.Median(stages[4]):F3} / {Measure.Median(stages[5]):F3} / {Measure.Median(stages[6]):F3}) | " +
             $"{Measure.Median(stages[3]):F3} | {stages[3].Min():F3}–{stages[3].Max():F3} | {topkFlops / (topkMs * 1e9):F0} | " +
             $"{Measure.MiB(plan.DeviceBytes):F0} | {Measure.MiB(peak):F0} | {check} |"));
+        if (variants.Length > 0)
+            Console.WriteLine(variants);
         return !check.StartsWith("FAIL", StringComparison.Ordinal);
+    }
+
+    /// <summary>Times the alternatives kept for comparison: shared-memory top-k lists (the first design)
+    /// and the global-memory scatter. Their output stays in the plan, so the check that follows covers them.</summary>
+    private static string Variants(Router router, RoutingPlan plan, AcceleratorStream stream, ArrayView<Half> q, int repeats,
+                                   int seqlen)
+    {
+        var accelerator = router.Accelerator;
+        var sharedLists = new double[repeats];
+        var globalScatter = new double[repeats];
+        router.BuildTopK(stream, plan, q.Cast<uint>(), sharedLists: true);
+        KeyBlockIndex.Launch(router.Kernels, stream, plan, globalScatter: true);
+        for (int r = 0; r < repeats; r++)
+        {
+            using var m0 = accelerator.AddProfilingMarker();
+            router.BuildTopK(stream, plan, q.Cast<uint>(), sharedLists: true);
+            using var m1 = accelerator.AddProfilingMarker();
+            KeyBlockIndex.Count(router.Kernels, stream, plan);
+            KeyBlockIndex.Scan(router.Kernels, stream, plan);
+            using var m2 = accelerator.AddProfilingMarker();
+            KeyBlockIndex.Scatter(router.Kernels, stream, plan, globalScatter: true);
+            using var m3 = accelerator.AddProfilingMarker();
+            m3.Synchronize();
+            sharedLists[r] = m1.MeasureFrom(m0).TotalMilliseconds;
+            globalScatter[r] = m3.MeasureFrom(m2).TotalMilliseconds;
+        }
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"|  ↳ alternatives at N={seqlen} | | top-k with shared-memory lists: {Measure.Median(sharedLists):F3} | scatter in global memory: {Measure.Median(globalScatter):F3} | | | | | | |");
     }
 
     /// <summary>Effective gating FLOPs: each causal row scores its p / B earlier blocks, 2·d each, per head.</summary>
@@ -181,10 +222,12 @@ internal static class GpuBench
         Console.WriteLine();
         Console.WriteLine("| kernel | registers/thread | local bytes/thread |");
         Console.WriteLine("|---|---|---|");
-        Print(cache.Get<FlashTopK.Args>(typeof(FlashTopK), nameof(FlashTopK.Kernel), typeof(Fp16Ops)));
+        Print(cache.Get<FlashTopK.Args>(typeof(FlashTopK), nameof(FlashTopK.Kernel), typeof(Fp16Ops), typeof(RegisterTopK8)));
+        Print(cache.Get<FlashTopK.Args>(typeof(FlashTopK), nameof(FlashTopK.Kernel), typeof(Fp16Ops), typeof(SharedTopK)));
         Print(cache.Get<BlockCentroids.Args>(typeof(BlockCentroids), nameof(BlockCentroids.Kernel), typeof(Fp16Ops)));
         Print(cache.Get<KeyBlockIndex.Args>(typeof(KeyBlockIndex), nameof(KeyBlockIndex.CountKernel)));
         Print(cache.Get<KeyBlockIndex.TableArgs>(typeof(KeyBlockIndex), nameof(KeyBlockIndex.SegmentTableKernel)));
+        Print(cache.Get<KeyBlockIndex.Args>(typeof(KeyBlockIndex), nameof(KeyBlockIndex.ScatterSharedKernel)));
         Print(cache.Get<KeyBlockIndex.Args>(typeof(KeyBlockIndex), nameof(KeyBlockIndex.ScatterKernel)));
         Print(cache.Get<DeviceRandom.Args>(typeof(DeviceRandom), nameof(DeviceRandom.Kernel), typeof(Fp16Ops)));
 

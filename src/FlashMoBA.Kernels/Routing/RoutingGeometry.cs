@@ -12,6 +12,10 @@ internal sealed class RoutingGeometry
     /// <summary>Largest topK the router supports (DESIGN.md §3).</summary>
     public const int MaxTopK = 64;
 
+    /// <summary>Largest head dimension: FlashTopK prefetches a centroid tile as one batch of four
+    /// 16-byte vectors per thread, which covers d ≤ 256.</summary>
+    public const int MaxHeadDim = 256;
+
     /// <summary>
     /// The reindex splits each sequence's query rows into at most this many chunks; one warp orders
     /// one chunk, so this bounds both the serial depth of the scatter (rows per chunk / 32 steps) and
@@ -160,8 +164,8 @@ internal sealed class RoutingGeometry
             throw new ArgumentException("heads must be at least 1.", nameof(heads));
         if (headsKv < 1 || heads % headsKv != 0)
             throw new ArgumentException("headsKv must be at least 1 and divide heads.", nameof(headsKv));
-        if (headDim < 16 || headDim % 16 != 0)
-            throw new ArgumentException("headDim must be a positive multiple of 16 (the MMA k-step).", nameof(headDim));
+        if (headDim < 16 || headDim > MaxHeadDim || headDim % 16 != 0)
+            throw new ArgumentException($"headDim must be a multiple of 16 (the MMA k-step) in 16..{MaxHeadDim}.", nameof(headDim));
         if (blockSize < 16 || blockSize % 16 != 0)
             throw new ArgumentException("blockSize must be at least 16 and a multiple of 16.", nameof(blockSize));
         if (topK < 1 || topK > MaxTopK)
