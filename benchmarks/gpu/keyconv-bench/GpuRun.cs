@@ -15,11 +15,11 @@ namespace FlashMoBA.KeyConvBench;
 internal static class GpuRun
 {
     /// <summary>The GPU sizes, or (<c>--cpu</c>) tiny ones that smoke-test this harness on the CPU accelerator.</summary>
-    /// <remarks>Backward run lengths: null is the library's balanced plan (one run per warp).</remarks>
+    /// <remarks>Backward run lengths: null is the library default (KeyConvBackward.DefaultRunLength).</remarks>
     private sealed record Sizes(int Seqlen, int HeadsKv, int HeadDim, int Warmup, int Repeats, int LaunchesPerSample,
         int[] ForwardRuns, int?[] BackwardRuns);
 
-    private static readonly Sizes Gpu = new(65536, 16, 128, 5, 30, 10, [32, 64, 128], [null, 128, 256, 512]);
+    private static readonly Sizes Gpu = new(65536, 16, 128, 5, 30, 10, [32, 64, 128], [null, 128, 256, 1024]);
 
     private static readonly Sizes Cpu = new(1200, 2, 64, 1, 2, 1, [32], [null, 64]);
 
@@ -102,7 +102,7 @@ internal static class GpuRun
         foreach (int? run in backwardRuns)
         {
             string runText = run?.ToString(CultureInfo.InvariantCulture)
-                ?? $"{KeyConvBackward.BalancedRunLength(problem.Shape.TotalK, problem.Partials)} (balanced)";
+                ?? $"{KeyConvBackward.DefaultRunLength(problem.Shape.TotalK, problem.Partials)} (default)";
             Report(what, "bwd", runText, $"{problem.Partials}", Time(accelerator, () => problem.Backward(run)),
                 problem.BackwardBytes);
         }

@@ -78,7 +78,7 @@ internal sealed class KeyConvProblem<T> : IDisposable
         KeyConvolution.Forward(accelerator.DefaultStream, k.View, cuSeqlensK.View, weights.View, Shape, kOut.View,
             runLength);
 
-    /// <summary>Backward with <paramref name="runLength"/> rows per run; null: the library's balanced runs.</summary>
+    /// <summary>Backward with <paramref name="runLength"/> rows per run; null: the library default.</summary>
     public void Backward(int? runLength) =>
         KeyConvolution.Backward(accelerator.DefaultStream, k.View, cuSeqlensK.View, weights.View, dKPrime.View,
             Shape, dK.View, dW.View, scratch.View, Partials, runLength);

@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using FlashMoBA.Cli.Tensors;
 using FlashMoBA.Kernels.KeyConv;
 using ILGPU;
 using ILGPU.Runtime;
@@ -55,9 +55,9 @@ internal sealed class KeyConvTarget : IBenchTarget
             this.pass = pass;
             shape = new KeyConvShape(bench.Batch, bench.TotalTokens, bench.HeadsKv, bench.HeadDim, Width);
             partials = KeyConvolution.DefaultPartials(accelerator, bench.ElementType, shape);
-            var random = new Random(bench.Seed);
-            k = Upload(RandomStorage(random, shape.KeyElements, bench.ElementType));
-            dKPrime = Upload(RandomStorage(random, shape.KeyElements, bench.ElementType));
+            k = RandomStorage.UploadNormal<T>(accelerator, shape.KeyElements, bench.ElementType, bench.Seed);
+            dKPrime = RandomStorage.UploadNormal<T>(accelerator, shape.KeyElements, bench.ElementType, bench.Seed + 1);
+            var random = new Random(bench.Seed + 2);
             cuSeqlensK = accelerator.Allocate1D(bench.VarlenBatch.CuSeqlensK.ToArray());
             var taps = new float[shape.WeightElements];
             for (int i = 0; i < taps.Length; i++) taps[i] = (float)(random.NextDouble() * 1.8 - 0.9);
@@ -89,33 +89,6 @@ internal sealed class KeyConvTarget : IBenchTarget
             dK.Dispose();
             dW.Dispose();
             scratch.Dispose();
-        }
-
-        private MemoryBuffer1D<T, Stride1D.Dense> Upload(ushort[] bits)
-        {
-            var buffer = accelerator.Allocate1D<T>(bits.LongLength);
-            buffer.View.BaseView.CopyFromCPU(MemoryMarshal.Cast<ushort, T>(bits.AsSpan()));
-            return buffer;
-        }
-
-        /// <summary>Uniform ±1 values rounded to the storage type, in parallel chunks (10⁸ elements at 64K).</summary>
-        private static ushort[] RandomStorage(Random random, long count, ElementType elementType)
-        {
-            const int chunk = 1 << 20;
-            int seed = random.Next();
-            var bits = new ushort[count];
-            Parallel.For(0, (count + chunk - 1) / chunk, c =>
-            {
-                var local = new Random(HashCode.Combine(seed, c));
-                for (long i = c * chunk, end = Math.Min(count, (c + 1) * chunk); i < end; i++)
-                {
-                    float value = (float)(local.NextDouble() * 2 - 1);
-                    bits[i] = elementType == ElementType.Float16
-                        ? BitConverter.HalfToUInt16Bits((System.Half)value)
-                        : BFloat16.FromFloat(value).Bits;
-                }
-            });
-            return bits;
         }
     }
 }

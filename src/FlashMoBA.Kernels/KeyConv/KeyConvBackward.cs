@@ -18,15 +18,15 @@ internal static class KeyConvBackward
 {
     /// <summary>
     /// Channels per lane. At W = 5 a lane keeps, per channel, 5 weights, 5 dW sums, 5 rows of k,
-    /// 5 pending dK sums and its prefetched rows: 2 channels fit in ~80 registers (24 warps per
-    /// SM); 4 channels took ~140 and made ptxas copy in-flight loads at the loop back edge.
+    /// 5 pending dK sums and 10 loaded rows: 2 channels take 72 registers (28 warps per SM), 4
+    /// channels took 172 (10 warps) for only 12% fewer instructions per element.
     /// </summary>
     public const int LanesPerThread = 2;
 
     /// <summary>One warp covers 32 × 2 = 64 adjacent channels: 128-byte coalesced rows (one cache line).</summary>
     public const int ChannelsPerWarp = 32 * LanesPerThread;
 
-    /// <summary>Warps per CTA; adjacent warps take adjacent runs, so halos hit in cache; 6 CTAs fit per SM.</summary>
+    /// <summary>Warps per CTA; adjacent warps take adjacent runs, so halos hit in cache; 7 (W = 5) to 9 (W = 3) CTAs fit per SM.</summary>
     public const int Warps = 4;
 
     /// <summary>Threads per CTA.</summary>
@@ -40,6 +40,13 @@ internal static class KeyConvBackward
     /// and starts with an exposed load latency.
     /// </summary>
     public const int MinRunLength = 32;
+
+    /// <summary>
+    /// Longest run the default plan uses. Measured on the H200 (b = 2, N = 64K, Hk = 16, d = 128,
+    /// benchmarks/results/keyconv-h200.md): 512-row runs beat one run per warp (863–1130 rows) by
+    /// 21% at W = 3 and 6% at W = 5, and beat 256-row runs by 13% and 2%.
+    /// </summary>
+    public const int MaxRunLength = 512;
 
     /// <summary>
     /// One warp per (run, 64-channel tile), striding by <c>Partials · Warps</c> runs.
@@ -279,11 +286,12 @@ internal static class KeyConvBackward
     }
 
     /// <summary>
-    /// Run length that gives every warp of <paramref name="partials"/> CTA rows one run of equal
-    /// length (no tail of warps with an extra run), at least <see cref="MinRunLength"/>.
+    /// Rows per run when the caller gives none: enough runs for every warp of <paramref name="partials"/>
+    /// CTA rows (small problems), but no longer than <see cref="MaxRunLength"/>, and at least
+    /// <see cref="MinRunLength"/>.
     /// </summary>
-    public static int BalancedRunLength(int totalK, int partials) =>
-        (int)Math.Max(MinRunLength, (totalK + (long)partials * Warps - 1) / ((long)partials * Warps));
+    public static int DefaultRunLength(int totalK, int partials) =>
+        (int)Math.Clamp((totalK + (long)partials * Warps - 1) / ((long)partials * Warps), MinRunLength, MaxRunLength);
 
     /// <summary>Launches the backward and the dW reduction on <paramref name="stream"/>; arguments already validated.</summary>
     public static void Launch(KernelCache cache, AcceleratorStream stream, ElementType elementType,

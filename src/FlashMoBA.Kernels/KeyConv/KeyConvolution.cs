@@ -70,8 +70,8 @@ internal static class KeyConvolution
     /// Given dK′, writes dK (overlapping neither k nor dK′) and dW. <paramref name="dwPartials"/> is
     /// scratch of at least <c>partials · Width · HeadsKv · HeadDim</c> floats (<see cref="DefaultPartials"/>
     /// suits the device); the result does not depend on launch timing (fixed summation order for given
-    /// <paramref name="partials"/> and <paramref name="runLength"/>). A null run length gives every warp
-    /// one run of equal length.
+    /// <paramref name="partials"/> and <paramref name="runLength"/>). A null run length picks
+    /// <see cref="KeyConvBackward.DefaultRunLength"/>.
     /// </summary>
     public static void Backward<T>(AcceleratorStream stream, ArrayView1D<T, Stride1D.Dense> k,
         ArrayView1D<int, Stride1D.Dense> cuSeqlensK, ArrayView1D<float, Stride1D.Dense> weights,
@@ -103,7 +103,7 @@ internal static class KeyConvolution
         var args = new KeyConvBackwardArgs(k.BaseView.Cast<PackedHalves2>(), dKPrime.BaseView.Cast<PackedHalves2>(), cuSeqlensK,
             weights.BaseView.Cast<Lanes2>(), dK.BaseView.Cast<PackedHalves2>(),
             dwPartials.SubView(0, (long)partials * shape.WeightElements),
-            shape.Batch, shape.TotalK, groups, runLength ?? KeyConvBackward.BalancedRunLength(shape.TotalK, partials),
+            shape.Batch, shape.TotalK, groups, runLength ?? KeyConvBackward.DefaultRunLength(shape.TotalK, partials),
             partials);
         KeyConvBackward.Launch(KernelCache.For(stream.Accelerator), stream, elementType, shape, args, dW);
     }

@@ -14,7 +14,7 @@ public sealed class KeyConvBackwardTests(AcceleratorFixture fixture)
     [InlineData(ElementType.Float16, 5, 4, 128, new[] { 3, 1, 13, 6 }, 4, 2)]
     // An empty sequence; one partial row walks several runs per warp.
     [InlineData(ElementType.BFloat16, 5, 2, 128, new[] { 4, 0, 21, 1 }, 2, 1)]
-    // One KV head; the defaults: partials for the accelerator, one balanced run per warp.
+    // One KV head; the defaults: partials for the accelerator, the default run length.
     [InlineData(ElementType.Float16, 5, 1, 64, new[] { 40, 3, 7 }, null, null)]
     [InlineData(ElementType.BFloat16, 3, 4, 64, new[] { 7, 30 }, null, null)]
     public void Backward_RaggedVarlen_MatchesReference(ElementType elementType, int width, int headsKv, int headDim,

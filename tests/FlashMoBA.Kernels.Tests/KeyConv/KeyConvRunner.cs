@@ -16,7 +16,7 @@ internal static class KeyConvRunner
             ? Forward<ILGPU.Half>(accelerator, testCase, runLength)
             : Forward<BFloat16>(accelerator, testCase, runLength);
 
-    /// <summary>dK bits and dW; nulls pick the library defaults (partials for the accelerator, balanced runs).</summary>
+    /// <summary>dK bits and dW; nulls pick the library defaults (partials for the accelerator, run length).</summary>
     public static (ushort[] DK, float[] DW) Backward(Accelerator accelerator, KeyConvCase testCase, int? runLength,
         int? partials) =>
         testCase.ElementType == ElementType.Float16
