@@ -12,7 +12,7 @@ internal sealed class BenchCommand(BenchOptions options, TextWriter stdout, Text
 
     /// <summary>CPU sweep defaults: emulated warps are slow, so a small shape.</summary>
     private static readonly BenchDefaults Cpu = new(Batch: 1, Heads: 2, HeadDim: 64, BlockSize: 32, TopK: 2,
-        MinSeqlen: 256, MaxSeqlen: 1024, Repeats: 3, Warmup: 1, DenseMaxSeqlen: int.MaxValue);
+        MinSeqlen: 128, MaxSeqlen: 512, Repeats: 2, Warmup: 1, DenseMaxSeqlen: int.MaxValue);
 
     /// <summary>Targets by name; the registry's by default (tests substitute their own).</summary>
     public IReadOnlyDictionary<string, IBenchTarget> Targets { get; init; } = BenchRegistry.Discover();

@@ -40,6 +40,7 @@ internal sealed class RoutingPlan : IDisposable
         CuSeqlensK = accelerator.Allocate1D(geometry.CuSeqlensK);
         CuBlocks = accelerator.Allocate1D(geometry.CuBlocks);
         CuTopKTiles = accelerator.Allocate1D(geometry.CuTopKTiles);
+        TopKTileOrder = accelerator.Allocate1D(geometry.TopKTileOrder.Length == 0 ? [0] : geometry.TopKTileOrder);
         BlockSequence = accelerator.Allocate1D(BuildBlockSequence(geometry));
         Centroids = accelerator.Allocate1D<ushort>(Math.Max(2L, (long)geometry.TotalBlocks * geometry.HeadsKv * geometry.HeadDim));
         TopkIndex = accelerator.Allocate1D<int>(Math.Max(1L, (long)geometry.TotalQ * geometry.Heads * geometry.TopK));
@@ -65,6 +66,9 @@ internal sealed class RoutingPlan : IDisposable
 
     /// <summary>Prefix sums of <see cref="FlashTopK"/> query tiles <c>[batch+1]</c> (its grid).</summary>
     internal MemoryBuffer1D<int, Stride1D.Dense> CuTopKTiles { get; }
+
+    /// <summary>Query tiles in <see cref="FlashTopK"/>'s launch order <c>[TopKTiles]</c>.</summary>
+    internal MemoryBuffer1D<int, Stride1D.Dense> TopKTileOrder { get; }
 
     /// <summary>Sequence of each global block <c>[TotalBlocks]</c>.</summary>
     public MemoryBuffer1D<int, Stride1D.Dense> BlockSequence { get; }
@@ -96,7 +100,7 @@ internal sealed class RoutingPlan : IDisposable
 
     /// <summary>Device bytes owned by this plan.</summary>
     public long DeviceBytes => CuSeqlensQ.LengthInBytes + CuSeqlensK.LengthInBytes + CuBlocks.LengthInBytes
-        + CuTopKTiles.LengthInBytes + BlockSequence.LengthInBytes + Centroids.LengthInBytes + TopkIndex.LengthInBytes
+        + CuTopKTiles.LengthInBytes + TopKTileOrder.LengthInBytes + BlockSequence.LengthInBytes + Centroids.LengthInBytes + TopkIndex.LengthInBytes
         + SegmentOffsets.LengthInBytes + SegmentCounts.LengthInBytes + SegmentRows.LengthInBytes
         + ChunkCursors.LengthInBytes + ChunkScratch.LengthInBytes + ScanTemp.LengthInBytes;
 
@@ -143,6 +147,7 @@ internal sealed class RoutingPlan : IDisposable
         CuSeqlensK.Dispose();
         CuBlocks.Dispose();
         CuTopKTiles.Dispose();
+        TopKTileOrder.Dispose();
         BlockSequence.Dispose();
         Centroids.Dispose();
         TopkIndex.Dispose();
