@@ -59,7 +59,7 @@ public static class BlockRouting
     }
 
     /// <summary>Number of key blocks of a sequence of <paramref name="keyCount"/> keys.</summary>
-    internal static int BlockCount(int keyCount, int blockSize) => (keyCount + blockSize - 1) / blockSize;
+    internal static int BlockCount(int keyCount, int blockSize) => keyCount == 0 ? 0 : (keyCount - 1) / blockSize + 1;
 
     /// <summary><see cref="SelectBlocks"/> without argument checks, for callers that already made them.</summary>
     internal static int[] SelectBlocksOfValidated(AttentionShape shape, double[] q, double[] k, int blockSize,

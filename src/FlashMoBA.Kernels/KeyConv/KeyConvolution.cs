@@ -1,0 +1,196 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace FlashMoBA.Kernels.KeyConv;
+
+/// <summary>
+/// Host entry points of the key convolution (DESIGN.md §3): validate every argument, then launch
+/// <see cref="KeyConvForward"/> or <see cref="KeyConvBackward"/> on the given stream without
+/// synchronizing. Keys are <c>ILGPU.Half</c>, <c>System.Half</c> or <see cref="BFloat16"/> views
+/// <c>[TotalK, HeadsKv, HeadDim]</c>; weights and dW are fp32 <c>[Width, HeadsKv, HeadDim]</c>.
+/// <c>cuSeqlensK</c> lives on the device, so its contents (starts at 0, non-decreasing, ends at
+/// <c>TotalK</c>) are the caller's promise: rows past its last entry are left unwritten.
+/// </summary>
+internal static class KeyConvolution
+{
+    /// <summary>Vector loads need every 16-bit view to start on a 16-byte boundary.</summary>
+    private const int RequiredAlignment = 16;
+
+    /// <summary>Writes <c>k′ = k + SiLU(conv(k))</c> into <paramref name="kOut"/>, which must not overlap <paramref name="k"/>.</summary>
+    public static void Forward<T>(AcceleratorStream stream, ArrayView<T> k, ArrayView<int> cuSeqlensK,
+        ArrayView<float> weights, KeyConvShape shape, ArrayView<T> kOut,
+        int runLength = KeyConvForward.DefaultRunLength)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var elementType = ElementTypeOf<T>(nameof(k));
+        ValidateCommon(shape, cuSeqlensK, weights, runLength);
+        RequireKeyView(k, shape, nameof(k));
+        RequireKeyView(kOut, shape, nameof(kOut));
+        RequireDisjoint(kOut, k, nameof(kOut), nameof(k));
+
+        int groups = shape.Channels / KeyConvForward.LanesPerThread;
+        var args = new KeyConvForwardArgs(k.Cast<PackedHalves8>(), cuSeqlensK, weights.Cast<Lanes8>(),
+            kOut.Cast<PackedHalves8>(), shape.Batch, shape.TotalK, groups, runLength);
+        KeyConvForward.Launch(stream.Accelerator, stream, elementType, shape, args);
+    }
+
+    /// <summary>Allocates k′ on the stream's accelerator and computes it (see the overload with an output view).</summary>
+    public static MemoryBuffer1D<T, Stride1D.Dense> Forward<T>(AcceleratorStream stream, ArrayView<T> k,
+        ArrayView<int> cuSeqlensK, ArrayView<float> weights, KeyConvShape shape)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        shape.Validate(nameof(shape));
+        var kOut = stream.Accelerator.Allocate1D<T>(shape.KeyElements);
+        try
+        {
+            Forward(stream, k, cuSeqlensK, weights, shape, kOut.View);
+            return kOut;
+        }
+        catch
+        {
+            kOut.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>dW partial rows <see cref="Backward{T}(AcceleratorStream, ArrayView{T}, ArrayView{int}, ArrayView{float}, ArrayView{T}, KeyConvShape, ArrayView{T}, ArrayView{float}, ArrayView{float}, int, int)"/> uses by default on this accelerator.</summary>
+    public static int DefaultPartials(Accelerator accelerator, ElementType elementType, KeyConvShape shape,
+        int runLength = KeyConvBackward.DefaultRunLength)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        shape.Validate(nameof(shape));
+        RequireRunLength(runLength);
+        return KeyConvBackward.DefaultPartials(accelerator, shape, elementType, runLength);
+    }
+
+    /// <summary>
+    /// Given dK′, writes dK (overlapping neither k nor dK′) and dW. <paramref name="dwPartials"/> is
+    /// scratch of at least <c>partials · Width · HeadsKv · HeadDim</c> floats; the result does not
+    /// depend on launch timing (fixed summation order for a given <paramref name="partials"/>).
+    /// </summary>
+    public static void Backward<T>(AcceleratorStream stream, ArrayView<T> k, ArrayView<int> cuSeqlensK,
+        ArrayView<float> weights, ArrayView<T> dKPrime, KeyConvShape shape, ArrayView<T> dK, ArrayView<float> dW,
+        ArrayView<float> dwPartials, int partials, int runLength = KeyConvBackward.DefaultRunLength)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var elementType = ElementTypeOf<T>(nameof(k));
+        ValidateCommon(shape, cuSeqlensK, weights, runLength);
+        RequireKeyView(k, shape, nameof(k));
+        RequireKeyView(dKPrime, shape, nameof(dKPrime));
+        RequireKeyView(dK, shape, nameof(dK));
+        RequireDisjoint(dK, k, nameof(dK), nameof(k));
+        RequireDisjoint(dK, dKPrime, nameof(dK), nameof(dKPrime));
+        if (dW.Length != shape.WeightElements)
+            throw new ArgumentException(
+                $"dW must hold Width · HeadsKv · HeadDim = {shape.WeightElements} floats (was {dW.Length}).", nameof(dW));
+        if (partials < 1)
+            throw new ArgumentException($"partials must be at least 1 (was {partials}).", nameof(partials));
+        if (dwPartials.Length < (long)partials * shape.WeightElements)
+            throw new ArgumentException(
+                $"dwPartials must hold partials · Width · HeadsKv · HeadDim = {(long)partials * shape.WeightElements} floats (was {dwPartials.Length}).",
+                nameof(dwPartials));
+        RequireDisjoint(dW, dwPartials, nameof(dW), nameof(dwPartials));
+
+        int groups = shape.Channels / KeyConvBackward.LanesPerThread;
+        var args = new KeyConvBackwardArgs(k.Cast<PackedHalves4>(), dKPrime.Cast<PackedHalves4>(), cuSeqlensK,
+            weights.Cast<Lanes4>(), dK.Cast<PackedHalves4>(),
+            dwPartials.SubView(0, (long)partials * shape.WeightElements),
+            shape.Batch, shape.TotalK, groups, runLength, partials);
+        KeyConvBackward.Launch(stream.Accelerator, stream, elementType, shape, args, dW);
+    }
+
+    /// <summary>Allocates dK, dW and the scratch on the stream's accelerator and computes them.</summary>
+    public static (MemoryBuffer1D<T, Stride1D.Dense> DK, MemoryBuffer1D<float, Stride1D.Dense> DW) Backward<T>(
+        AcceleratorStream stream, ArrayView<T> k, ArrayView<int> cuSeqlensK, ArrayView<float> weights,
+        ArrayView<T> dKPrime, KeyConvShape shape)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var elementType = ElementTypeOf<T>(nameof(k));
+        shape.Validate(nameof(shape));
+        var accelerator = stream.Accelerator;
+        int partials = KeyConvBackward.DefaultPartials(accelerator, shape, elementType, KeyConvBackward.DefaultRunLength);
+        var dK = accelerator.Allocate1D<T>(shape.KeyElements);
+        var dW = accelerator.Allocate1D<float>(shape.WeightElements);
+        try
+        {
+            using var scratch = accelerator.Allocate1D<float>((long)partials * shape.WeightElements);
+            Backward(stream, k, cuSeqlensK, weights, dKPrime, shape, dK.View, dW.View, scratch.View, partials);
+            stream.Synchronize();
+            return (dK, dW);
+        }
+        catch
+        {
+            dK.Dispose();
+            dW.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The storage type of <typeparamref name="T"/>, or an exception naming <paramref name="paramName"/>.</summary>
+    public static ElementType ElementTypeOf<T>(string paramName)
+        where T : unmanaged =>
+        typeof(T) == typeof(ILGPU.Half) || typeof(T) == typeof(System.Half) ? ElementType.Float16
+        : typeof(T) == typeof(BFloat16) ? ElementType.BFloat16
+        : throw new ArgumentException(
+            $"{paramName} must hold ILGPU.Half, System.Half or FlashMoBA.BFloat16 (was {typeof(T).Name}).", paramName);
+
+    private static void ValidateCommon(KeyConvShape shape, ArrayView<int> cuSeqlensK, ArrayView<float> weights,
+        int runLength)
+    {
+        shape.Validate(nameof(shape));
+        RequireRunLength(runLength);
+        if (cuSeqlensK.Length != shape.Batch + 1)
+            throw new ArgumentException(
+                $"cuSeqlensK must hold Batch + 1 = {shape.Batch + 1} entries (was {cuSeqlensK.Length}).",
+                nameof(cuSeqlensK));
+        if (weights.Length != shape.WeightElements)
+            throw new ArgumentException(
+                $"weights must hold Width · HeadsKv · HeadDim = {shape.WeightElements} floats (was {weights.Length}).",
+                nameof(weights));
+        RequireAligned(weights, nameof(weights));
+    }
+
+    private static void RequireRunLength(int runLength)
+    {
+        if (runLength < 1)
+            throw new ArgumentException($"runLength must be at least 1 (was {runLength}).", nameof(runLength));
+    }
+
+    private static void RequireKeyView<T>(ArrayView<T> view, KeyConvShape shape, string paramName)
+        where T : unmanaged
+    {
+        if (view.Length != shape.KeyElements)
+            throw new ArgumentException(
+                $"{paramName} must hold TotalK · HeadsKv · HeadDim = {shape.KeyElements} elements (was {view.Length}).",
+                paramName);
+        RequireAligned(view, paramName);
+    }
+
+    private static void RequireAligned<T>(ArrayView<T> view, string paramName)
+        where T : unmanaged
+    {
+        long offset = ((IContiguousArrayView)view).IndexInBytes;
+        if (offset % RequiredAlignment != 0)
+            throw new ArgumentException(
+                $"{paramName} must start {RequiredAlignment}-byte aligned within its buffer (offset {offset} bytes).",
+                paramName);
+    }
+
+    private static void RequireDisjoint<TA, TB>(ArrayView<TA> written, ArrayView<TB> read, string writtenName,
+        string readName)
+        where TA : unmanaged
+        where TB : unmanaged
+    {
+        if (written.Length == 0 || read.Length == 0) return;
+        var w = (IContiguousArrayView)written;
+        var r = (IContiguousArrayView)read;
+        if (!ReferenceEquals(w.Buffer, r.Buffer)) return;
+        long wStart = w.IndexInBytes, rStart = r.IndexInBytes;
+        if (wStart < rStart + read.LengthInBytes && rStart < wStart + written.LengthInBytes)
+            throw new ArgumentException($"{writtenName} must not overlap {readName}.", writtenName);
+    }
+}
