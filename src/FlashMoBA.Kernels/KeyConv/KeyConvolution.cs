@@ -17,8 +17,9 @@ internal static class KeyConvolution
     private const int RequiredAlignment = 16;
 
     /// <summary>Writes <c>k′ = k + SiLU(conv(k))</c> into <paramref name="kOut"/>, which must not overlap <paramref name="k"/>.</summary>
-    public static void Forward<T>(AcceleratorStream stream, ArrayView<T> k, ArrayView<int> cuSeqlensK,
-        ArrayView<float> weights, KeyConvShape shape, ArrayView<T> kOut,
+    public static void Forward<T>(AcceleratorStream stream, ArrayView1D<T, Stride1D.Dense> k,
+        ArrayView1D<int, Stride1D.Dense> cuSeqlensK, ArrayView1D<float, Stride1D.Dense> weights, KeyConvShape shape,
+        ArrayView1D<T, Stride1D.Dense> kOut,
         int runLength = KeyConvForward.DefaultRunLength)
         where T : unmanaged
     {
@@ -30,14 +31,15 @@ internal static class KeyConvolution
         RequireDisjoint(kOut, k, nameof(kOut), nameof(k));
 
         int groups = shape.Channels / KeyConvForward.LanesPerThread;
-        var args = new KeyConvForwardArgs(k.Cast<PackedHalves8>(), cuSeqlensK, weights.Cast<Lanes8>(),
-            kOut.Cast<PackedHalves8>(), shape.Batch, shape.TotalK, groups, runLength);
+        var args = new KeyConvForwardArgs(k.BaseView.Cast<PackedHalves8>(), cuSeqlensK, weights.BaseView.Cast<Lanes8>(),
+            kOut.BaseView.Cast<PackedHalves8>(), shape.Batch, shape.TotalK, groups, runLength);
         KeyConvForward.Launch(stream.Accelerator, stream, elementType, shape, args);
     }
 
     /// <summary>Allocates k′ on the stream's accelerator and computes it (see the overload with an output view).</summary>
-    public static MemoryBuffer1D<T, Stride1D.Dense> Forward<T>(AcceleratorStream stream, ArrayView<T> k,
-        ArrayView<int> cuSeqlensK, ArrayView<float> weights, KeyConvShape shape)
+    public static MemoryBuffer1D<T, Stride1D.Dense> Forward<T>(AcceleratorStream stream,
+        ArrayView1D<T, Stride1D.Dense> k, ArrayView1D<int, Stride1D.Dense> cuSeqlensK,
+        ArrayView1D<float, Stride1D.Dense> weights, KeyConvShape shape)
         where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -55,7 +57,7 @@ internal static class KeyConvolution
         }
     }
 
-    /// <summary>dW partial rows <see cref="Backward{T}(AcceleratorStream, ArrayView{T}, ArrayView{int}, ArrayView{float}, ArrayView{T}, KeyConvShape, ArrayView{T}, ArrayView{float}, ArrayView{float}, int, int)"/> uses by default on this accelerator.</summary>
+    /// <summary>dW partial rows the explicit-scratch <c>Backward</c> uses by default on this accelerator.</summary>
     public static int DefaultPartials(Accelerator accelerator, ElementType elementType, KeyConvShape shape,
         int runLength = KeyConvBackward.DefaultRunLength)
     {
@@ -70,9 +72,11 @@ internal static class KeyConvolution
     /// scratch of at least <c>partials · Width · HeadsKv · HeadDim</c> floats; the result does not
     /// depend on launch timing (fixed summation order for a given <paramref name="partials"/>).
     /// </summary>
-    public static void Backward<T>(AcceleratorStream stream, ArrayView<T> k, ArrayView<int> cuSeqlensK,
-        ArrayView<float> weights, ArrayView<T> dKPrime, KeyConvShape shape, ArrayView<T> dK, ArrayView<float> dW,
-        ArrayView<float> dwPartials, int partials, int runLength = KeyConvBackward.DefaultRunLength)
+    public static void Backward<T>(AcceleratorStream stream, ArrayView1D<T, Stride1D.Dense> k,
+        ArrayView1D<int, Stride1D.Dense> cuSeqlensK, ArrayView1D<float, Stride1D.Dense> weights,
+        ArrayView1D<T, Stride1D.Dense> dKPrime, KeyConvShape shape, ArrayView1D<T, Stride1D.Dense> dK,
+        ArrayView1D<float, Stride1D.Dense> dW, ArrayView1D<float, Stride1D.Dense> dwPartials, int partials,
+        int runLength = KeyConvBackward.DefaultRunLength)
         where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -95,8 +99,8 @@ internal static class KeyConvolution
         RequireDisjoint(dW, dwPartials, nameof(dW), nameof(dwPartials));
 
         int groups = shape.Channels / KeyConvBackward.LanesPerThread;
-        var args = new KeyConvBackwardArgs(k.Cast<PackedHalves4>(), dKPrime.Cast<PackedHalves4>(), cuSeqlensK,
-            weights.Cast<Lanes4>(), dK.Cast<PackedHalves4>(),
+        var args = new KeyConvBackwardArgs(k.BaseView.Cast<PackedHalves4>(), dKPrime.BaseView.Cast<PackedHalves4>(), cuSeqlensK,
+            weights.BaseView.Cast<Lanes4>(), dK.BaseView.Cast<PackedHalves4>(),
             dwPartials.SubView(0, (long)partials * shape.WeightElements),
             shape.Batch, shape.TotalK, groups, runLength, partials);
         KeyConvBackward.Launch(stream.Accelerator, stream, elementType, shape, args, dW);
@@ -104,8 +108,8 @@ internal static class KeyConvolution
 
     /// <summary>Allocates dK, dW and the scratch on the stream's accelerator and computes them.</summary>
     public static (MemoryBuffer1D<T, Stride1D.Dense> DK, MemoryBuffer1D<float, Stride1D.Dense> DW) Backward<T>(
-        AcceleratorStream stream, ArrayView<T> k, ArrayView<int> cuSeqlensK, ArrayView<float> weights,
-        ArrayView<T> dKPrime, KeyConvShape shape)
+        AcceleratorStream stream, ArrayView1D<T, Stride1D.Dense> k, ArrayView1D<int, Stride1D.Dense> cuSeqlensK,
+        ArrayView1D<float, Stride1D.Dense> weights, ArrayView1D<T, Stride1D.Dense> dKPrime, KeyConvShape shape)
         where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -138,8 +142,8 @@ internal static class KeyConvolution
         : throw new ArgumentException(
             $"{paramName} must hold ILGPU.Half, System.Half or FlashMoBA.BFloat16 (was {typeof(T).Name}).", paramName);
 
-    private static void ValidateCommon(KeyConvShape shape, ArrayView<int> cuSeqlensK, ArrayView<float> weights,
-        int runLength)
+    private static void ValidateCommon(KeyConvShape shape, ArrayView1D<int, Stride1D.Dense> cuSeqlensK,
+        ArrayView1D<float, Stride1D.Dense> weights, int runLength)
     {
         shape.Validate(nameof(shape));
         RequireRunLength(runLength);
@@ -160,7 +164,7 @@ internal static class KeyConvolution
             throw new ArgumentException($"runLength must be at least 1 (was {runLength}).", nameof(runLength));
     }
 
-    private static void RequireKeyView<T>(ArrayView<T> view, KeyConvShape shape, string paramName)
+    private static void RequireKeyView<T>(ArrayView1D<T, Stride1D.Dense> view, KeyConvShape shape, string paramName)
         where T : unmanaged
     {
         if (view.Length != shape.KeyElements)
@@ -170,24 +174,25 @@ internal static class KeyConvolution
         RequireAligned(view, paramName);
     }
 
-    private static void RequireAligned<T>(ArrayView<T> view, string paramName)
+    private static void RequireAligned<T>(ArrayView1D<T, Stride1D.Dense> view, string paramName)
         where T : unmanaged
     {
-        long offset = ((IContiguousArrayView)view).IndexInBytes;
+        long offset = ((IContiguousArrayView)view.BaseView).IndexInBytes;
         if (offset % RequiredAlignment != 0)
             throw new ArgumentException(
                 $"{paramName} must start {RequiredAlignment}-byte aligned within its buffer (offset {offset} bytes).",
                 paramName);
     }
 
-    private static void RequireDisjoint<TA, TB>(ArrayView<TA> written, ArrayView<TB> read, string writtenName,
+    private static void RequireDisjoint<TA, TB>(ArrayView1D<TA, Stride1D.Dense> written,
+        ArrayView1D<TB, Stride1D.Dense> read, string writtenName,
         string readName)
         where TA : unmanaged
         where TB : unmanaged
     {
         if (written.Length == 0 || read.Length == 0) return;
-        var w = (IContiguousArrayView)written;
-        var r = (IContiguousArrayView)read;
+        var w = (IContiguousArrayView)written.BaseView;
+        var r = (IContiguousArrayView)read.BaseView;
         if (!ReferenceEquals(w.Buffer, r.Buffer)) return;
         long wStart = w.IndexInBytes, rStart = r.IndexInBytes;
         if (wStart < rStart + read.LengthInBytes && rStart < wStart + written.LengthInBytes)

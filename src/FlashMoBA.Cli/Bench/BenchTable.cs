@@ -1,0 +1,36 @@
+using FlashMoBA.Cli.Text;
+
+namespace FlashMoBA.Cli.Bench;
+
+/// <summary>The bench result as a text table: N, subject ms ± spread, baseline ms, speedup, TFLOP/s, peak memory.</summary>
+internal static class BenchTable
+{
+    /// <summary>Writes the table and the notes.</summary>
+    public static void Write(TextWriter writer, BenchReport report)
+    {
+        string subject = report.SubjectName;
+        var table = report.BaselineName is { } baseline
+            ? new TextTable("N", $"{subject} ms", "±%", $"{baseline} ms", "speedup", "TFLOP/s", "peak mem")
+            : new TextTable("N", $"{subject} ms", "±%", "TFLOP/s", "peak mem");
+        foreach (var row in report.Rows)
+        {
+            string ms = row.Subject is { } s ? Units.Num(s.MedianMs, "0.000") : "-";
+            string spread = row.Subject is { } t ? Units.Num(t.SpreadPercent, "0.0") : "-";
+            string tflops = row.Tflops is { } f ? Units.Num(f, "0.0") : "-";
+            string memory = row.PeakDeviceBytes is { } p ? Units.Bytes(p) : "-";
+            if (report.BaselineName is not null)
+            {
+                string baseMs = row.Baseline is { } b ? Units.Num(b.MedianMs, "0.000") : "-";
+                string speedup = row.Speedup is { } x ? Units.Num(x, "0.00") + "x" : "-";
+                table.Add(Units.Tokens(row.Seqlen), ms, spread, baseMs, speedup, tflops, memory);
+            }
+            else
+            {
+                table.Add(Units.Tokens(row.Seqlen), ms, spread, tflops, memory);
+            }
+        }
+        table.Write(writer);
+        foreach (var row in report.Rows.Where(r => r.Note.Length > 0))
+            writer.WriteLine($"N={Units.Tokens(row.Seqlen)}: {row.Note}");
+    }
+}

@@ -1,0 +1,26 @@
+namespace FlashMoBA.Cli.Verify;
+
+/// <summary>Problem sizes for <c>verify</c>: the device defaults overridden by command-line flags.</summary>
+/// <param name="Batch">Sequences in the base case.</param>
+/// <param name="Seqlen">Tokens per sequence in the base case (chosen not to be a multiple of the block size).</param>
+/// <param name="Heads">Query heads H.</param>
+/// <param name="HeadsKv">KV heads Hk.</param>
+/// <param name="HeadDims">Head dimensions to cover.</param>
+/// <param name="BlockSize">MoBA block size B.</param>
+/// <param name="TopK">MoBA top-k.</param>
+/// <param name="ElementTypes">Storage types to cover.</param>
+/// <param name="Seed">Base seed; each case derives its own.</param>
+internal sealed record VerifySizes(
+    int Batch, int Seqlen, int Heads, int HeadsKv, IReadOnlyList<int> HeadDims, int BlockSize, int TopK,
+    IReadOnlyList<ElementType> ElementTypes, int Seed)
+{
+    /// <summary>Defaults that finish in seconds on the CPU accelerator.</summary>
+    public static VerifySizes CpuDefaults { get; } = new(
+        Batch: 1, Seqlen: 72, Heads: 2, HeadsKv: 1, HeadDims: [64], BlockSize: 16, TopK: 3,
+        ElementTypes: [ElementType.Float16, ElementType.BFloat16], Seed: 1234);
+
+    /// <summary>Defaults for a GPU: thousands of tokens, both head dims, the reference still finishes in seconds.</summary>
+    public static VerifySizes CudaDefaults { get; } = new(
+        Batch: 2, Seqlen: 1000, Heads: 4, HeadsKv: 2, HeadDims: [64, 128], BlockSize: 64, TopK: 4,
+        ElementTypes: [ElementType.Float16, ElementType.BFloat16], Seed: 1234);
+}
