@@ -1,122 +1,110 @@
+using FlashMoBA.Kernels.Primitives;
+using FlashMoBA.Kernels.Runtime;
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
-using Half = ILGPU.Half;
 
 namespace FlashMoBA.Kernels.Routing;
 
 /// <summary>
 /// Block centroids (DESIGN.md §3 step 1, §4.1a): for every key block of every sequence and every KV
 /// head, the mean of the keys actually in the block (a partial last block divides by its real count),
-/// accumulated in fp32 and stored in the input dtype. One thread owns one (block, KV head, channel);
-/// neighbouring threads read neighbouring channels, so every key row is read once, coalesced.
+/// accumulated in fp32 and rounded once to the input dtype. One thread owns one (block, KV head,
+/// channel pair); neighbouring threads read neighbouring 4-byte pairs, so every key row is read once,
+/// coalesced.
 /// </summary>
 internal static class BlockCentroids
 {
+    /// <summary>Threads per group.</summary>
+    public const int Threads = 256;
+
     /// <summary>Key rows summed per loop step: four independent loads in flight per thread, since
     /// ILGPU does not unroll the loop and the kernel is bound by load latency.</summary>
     public const int RowsPerStep = 4;
 
     /// <summary>Everything the centroid kernel reads.</summary>
-    /// <typeparam name="T">Storage type of keys and centroids.</typeparam>
-    internal readonly struct Args<T>
-        where T : unmanaged
+    internal readonly struct Args(ArrayView<uint> keys, ArrayView<uint> centroids, ArrayView<int> cuSeqlensK,
+                                  ArrayView<int> cuBlocks, int batch, int headsKv, int headDim, int blockSize)
     {
-        public Args(ArrayView<T> keys, ArrayView<T> centroids, ArrayView<int> cuSeqlensK, ArrayView<int> cuBlocks,
-                    int batch, int headsKv, int headDim, int blockSize)
-        {
-            Keys = keys;
-            Centroids = centroids;
-            CuSeqlensK = cuSeqlensK;
-            CuBlocks = cuBlocks;
-            Batch = batch;
-            HeadsKv = headsKv;
-            HeadDim = headDim;
-            BlockSize = blockSize;
-        }
+        /// <summary>Keys <c>[totalK, HeadsKv, HeadDim / 2]</c> as packed 16-bit pairs.</summary>
+        public readonly ArrayView<uint> Keys = keys;
 
-        /// <summary>Keys <c>[totalK, HeadsKv, HeadDim]</c>.</summary>
-        public ArrayView<T> Keys { get; }
-
-        /// <summary>Output <c>[totalBlocks, HeadsKv, HeadDim]</c>.</summary>
-        public ArrayView<T> Centroids { get; }
+        /// <summary>Output <c>[totalBlocks, HeadsKv, HeadDim / 2]</c> as packed pairs.</summary>
+        public readonly ArrayView<uint> Centroids = centroids;
 
         /// <summary>Key prefix sums <c>[Batch+1]</c>.</summary>
-        public ArrayView<int> CuSeqlensK { get; }
+        public readonly ArrayView<int> CuSeqlensK = cuSeqlensK;
 
         /// <summary>Block prefix sums <c>[Batch+1]</c>.</summary>
-        public ArrayView<int> CuBlocks { get; }
+        public readonly ArrayView<int> CuBlocks = cuBlocks;
 
         /// <summary>Number of sequences.</summary>
-        public int Batch { get; }
+        public readonly int Batch = batch;
 
         /// <summary>KV heads.</summary>
-        public int HeadsKv { get; }
+        public readonly int HeadsKv = headsKv;
 
         /// <summary>Head dimension.</summary>
-        public int HeadDim { get; }
+        public readonly int HeadDim = headDim;
 
         /// <summary>MoBA block size.</summary>
-        public int BlockSize { get; }
+        public readonly int BlockSize = blockSize;
     }
 
-    /// <summary>One thread per centroid element <c>(block, kvHead, channel)</c>.</summary>
-    internal static void Kernel<T, TOps>(Index1D index, Args<T> args)
-        where T : unmanaged
-        where TOps : struct, IElementOps<T>
+    /// <summary>One thread per packed centroid pair <c>(block, kvHead, channel / 2)</c>.</summary>
+    internal static void Kernel<TElem>(Args args)
+        where TElem : struct, IElementOps
     {
-        int rowElements = args.HeadsKv * args.HeadDim;
-        int column = index % rowElements;
-        int block = index / rowElements;
+        int pair = Grid.GlobalIndex.X;
+        if (pair >= args.Centroids.IntLength)
+            return;
+        int rowPairs = args.HeadsKv * args.HeadDim / 2;
+        int column = pair % rowPairs;
+        int block = pair / rowPairs;
         int sequence = VarlenSearch.Find(args.CuBlocks, args.Batch, block);
         int keyStart = args.CuSeqlensK[sequence] + (block - args.CuBlocks[sequence]) * args.BlockSize;
         int count = XMath.Min(args.BlockSize, args.CuSeqlensK[sequence + 1] - keyStart);
 
-        var ops = default(TOps);
-        long element = (long)keyStart * rowElements + column;
-        float sum0 = 0f, sum1 = 0f, sum2 = 0f, sum3 = 0f;
+        var ops = default(TElem);
+        long element = (long)keyStart * rowPairs + column;
+        float lo0 = 0f, hi0 = 0f, lo1 = 0f, hi1 = 0f;
         int row = 0;
         for (; row + RowsPerStep <= count; row += RowsPerStep)
         {
-            sum0 += ops.ToFloat(args.Keys[element]);
-            sum1 += ops.ToFloat(args.Keys[element + rowElements]);
-            sum2 += ops.ToFloat(args.Keys[element + 2L * rowElements]);
-            sum3 += ops.ToFloat(args.Keys[element + 3L * rowElements]);
-            element += RowsPerStep * (long)rowElements;
+            uint k0 = args.Keys[element];
+            uint k1 = args.Keys[element + rowPairs];
+            uint k2 = args.Keys[element + 2L * rowPairs];
+            uint k3 = args.Keys[element + 3L * rowPairs];
+            lo0 += ops.Lo(k0) + ops.Lo(k1);
+            hi0 += ops.Hi(k0) + ops.Hi(k1);
+            lo1 += ops.Lo(k2) + ops.Lo(k3);
+            hi1 += ops.Hi(k2) + ops.Hi(k3);
+            element += RowsPerStep * (long)rowPairs;
         }
         for (; row < count; row++)
         {
-            sum0 += ops.ToFloat(args.Keys[element]);
-            element += rowElements;
+            uint k0 = args.Keys[element];
+            lo0 += ops.Lo(k0);
+            hi0 += ops.Hi(k0);
+            element += rowPairs;
         }
-        float mean = (sum0 + sum1 + (sum2 + sum3)) / count;
-        args.Centroids[index] = ops.FromFloat(mean);
+        args.Centroids[pair] = ops.Pack((lo0 + lo1) / count, (hi0 + hi1) / count);
     }
 
-    /// <summary>Launches the centroid kernel for every element of <paramref name="centroids"/>.</summary>
-    internal static void Launch<T>(RoutingKernels kernels, AcceleratorStream stream, RoutingGeometry geometry,
-                                   ArrayView<T> keys, ArrayView<T> centroids, ArrayView<int> cuSeqlensK,
-                                   ArrayView<int> cuBlocks)
-        where T : unmanaged
+    /// <summary>
+    /// Launches the centroid kernel. <paramref name="keys"/> and <paramref name="centroids"/> are the
+    /// 16-bit tensors viewed as packed pairs (<c>HeadDim</c> is even).
+    /// </summary>
+    internal static void Launch(KernelCache cache, AcceleratorStream stream, RoutingGeometry geometry,
+                                ArrayView<uint> keys, ArrayView<uint> centroids, ArrayView<int> cuSeqlensK,
+                                ArrayView<int> cuBlocks)
     {
-        long elements = (long)geometry.TotalBlocks * geometry.HeadsKv * geometry.HeadDim;
-        if (elements == 0)
+        long pairs = (long)geometry.TotalBlocks * geometry.HeadsKv * geometry.HeadDim / 2;
+        if (pairs == 0)
             return;
-        var args = new Args<T>(keys, centroids, cuSeqlensK, cuBlocks, geometry.Batch, geometry.HeadsKv,
-                               geometry.HeadDim, geometry.BlockSize);
-        kernels.Centroids<T>()(stream, (int)elements, args);
-    }
-
-    /// <summary>Loads the specialisation for <typeparamref name="T"/>.</summary>
-    internal static Action<AcceleratorStream, Index1D, Args<T>> Load<T>(Accelerator accelerator)
-        where T : unmanaged
-    {
-        if (typeof(T) == typeof(Half))
-            return (Action<AcceleratorStream, Index1D, Args<T>>)(object)
-                accelerator.LoadAutoGroupedKernel<Index1D, Args<Half>>(Kernel<Half, HalfOps>);
-        if (typeof(T) == typeof(BFloat16))
-            return (Action<AcceleratorStream, Index1D, Args<T>>)(object)
-                accelerator.LoadAutoGroupedKernel<Index1D, Args<BFloat16>>(Kernel<BFloat16, BFloat16Ops>);
-        throw new ArgumentException($"element type {typeof(T).Name} is not fp16 or bf16.", nameof(T));
+        var args = new Args(keys, centroids.SubView(0, pairs), cuSeqlensK, cuBlocks, geometry.Batch,
+                            geometry.HeadsKv, geometry.HeadDim, geometry.BlockSize);
+        var kernel = cache.Get<Args>(typeof(BlockCentroids), nameof(Kernel), RoutingGeometry.ElementOpsType(geometry.ElementType));
+        kernel.Launch(stream, new KernelConfig((int)((pairs + Threads - 1) / Threads), Threads), args);
     }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using FlashMoBA.Kernels.Runtime;
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Algorithms.ScanReduceOperations;
@@ -19,73 +21,93 @@ internal static class KeyBlockIndex
     /// <summary>Threads of a scatter group: one warp, one lane per row of a step.</summary>
     public const int ScatterThreads = RoutingGeometry.WarpRows;
 
-    /// <summary>Everything the count and scatter kernels read.</summary>
-    internal readonly struct Args
-    {
-        public Args(ArrayView<int> topkIndex, ArrayView<int> cuSeqlensQ, ArrayView<int> cuBlocks,
-                    ArrayView<int> chunkCursors, ArrayView<int> chunkScratch, ArrayView<int> segmentRows,
-                    int batch, int heads, int topK, int chunkRows, int chunksPerSequence)
-        {
-            TopkIndex = topkIndex;
-            CuSeqlensQ = cuSeqlensQ;
-            CuBlocks = cuBlocks;
-            ChunkCursors = chunkCursors;
-            ChunkScratch = chunkScratch;
-            SegmentRows = segmentRows;
-            Batch = batch;
-            Heads = heads;
-            TopK = topK;
-            ChunkRows = chunkRows;
-            ChunksPerSequence = chunksPerSequence;
-        }
+    /// <summary>Threads per group of the element-wise count and segment-table kernels.</summary>
+    public const int Threads = 256;
 
+    private static readonly ConditionalWeakTable<Accelerator, Scan<int, Stride1D.Dense, Stride1D.Dense>> Scans = new();
+
+    /// <summary>Everything the count and scatter kernels read.</summary>
+    internal readonly struct Args(ArrayView<int> topkIndex, ArrayView<int> cuSeqlensQ, ArrayView<int> cuBlocks,
+                                  ArrayView<int> chunkCursors, ArrayView<int> chunkScratch, ArrayView<int> segmentRows,
+                                  int batch, int totalQ, int heads, int topK, int chunkRows, int chunksPerSequence)
+    {
         /// <summary>Selections <c>[totalQ, Heads, TopK]</c>, sequence-local block indices, −1 unused.</summary>
-        public ArrayView<int> TopkIndex { get; }
+        public readonly ArrayView<int> TopkIndex = topkIndex;
 
         /// <summary>Query prefix sums <c>[Batch+1]</c>.</summary>
-        public ArrayView<int> CuSeqlensQ { get; }
+        public readonly ArrayView<int> CuSeqlensQ = cuSeqlensQ;
 
         /// <summary>Block prefix sums <c>[Batch+1]</c>.</summary>
-        public ArrayView<int> CuBlocks { get; }
+        public readonly ArrayView<int> CuBlocks = cuBlocks;
 
         /// <summary>Per (segment, chunk) cell <c>[Segments × ChunksPerSequence]</c>: the exclusive scan of
         /// the counts, i.e. where the chunk's rows start in <see cref="SegmentRows"/>; the scatter
         /// advances it as its write cursor.</summary>
-        public ArrayView<int> ChunkCursors { get; }
+        public readonly ArrayView<int> ChunkCursors = chunkCursors;
 
         /// <summary>Per (segment, chunk) cell: the selection count in phase 1; in phase 4 the lane mask
         /// of the current 32-row step (zero between steps).</summary>
-        public ArrayView<int> ChunkScratch { get; }
+        public readonly ArrayView<int> ChunkScratch = chunkScratch;
 
         /// <summary>Output rows, grouped by segment.</summary>
-        public ArrayView<int> SegmentRows { get; }
+        public readonly ArrayView<int> SegmentRows = segmentRows;
 
         /// <summary>Number of sequences.</summary>
-        public int Batch { get; }
+        public readonly int Batch = batch;
+
+        /// <summary>Total query rows.</summary>
+        public readonly int TotalQ = totalQ;
 
         /// <summary>Query heads.</summary>
-        public int Heads { get; }
+        public readonly int Heads = heads;
 
         /// <summary>Slots per row.</summary>
-        public int TopK { get; }
+        public readonly int TopK = topK;
 
         /// <summary>Rows per chunk (multiple of 32).</summary>
-        public int ChunkRows { get; }
+        public readonly int ChunkRows = chunkRows;
 
         /// <summary>Chunks per sequence (cells per segment).</summary>
-        public int ChunksPerSequence { get; }
+        public readonly int ChunksPerSequence = chunksPerSequence;
 
         /// <summary>Cell of (sequence-local block, head, chunk) of <paramref name="sequence"/>.</summary>
         public int Cell(int sequence, int block, int head, int chunk)
             => ((CuBlocks[sequence] + block) * Heads + head) * ChunksPerSequence + chunk;
     }
 
+    /// <summary>What the segment-table kernel reads and writes.</summary>
+    internal readonly struct TableArgs(ArrayView<int> chunkCursors, ArrayView<int> chunkCounts,
+                                       ArrayView<int> segmentOffsets, ArrayView<int> segmentCounts,
+                                       int segments, int chunksPerSequence)
+    {
+        /// <summary>Scanned cells (exclusive prefix sums of <see cref="ChunkCounts"/>).</summary>
+        public readonly ArrayView<int> ChunkCursors = chunkCursors;
+
+        /// <summary>Per-cell counts (only the last is read: it completes the total).</summary>
+        public readonly ArrayView<int> ChunkCounts = chunkCounts;
+
+        /// <summary>Output <c>[Segments + 1]</c>.</summary>
+        public readonly ArrayView<int> SegmentOffsets = segmentOffsets;
+
+        /// <summary>Output <c>[Segments]</c>.</summary>
+        public readonly ArrayView<int> SegmentCounts = segmentCounts;
+
+        /// <summary>Number of segments.</summary>
+        public readonly int Segments = segments;
+
+        /// <summary>Cells per segment.</summary>
+        public readonly int ChunksPerSequence = chunksPerSequence;
+    }
+
     /// <summary>
     /// Phase 1: one thread per (query row, head) adds its selections to the counts of its chunk.
     /// Integer atomics, so the totals do not depend on ordering.
     /// </summary>
-    internal static void CountKernel(Index1D index, Args args)
+    internal static void CountKernel(Args args)
     {
+        int index = Grid.GlobalIndex.X;
+        if (index >= args.TotalQ * args.Heads)
+            return;
         int head = index % args.Heads;
         int row = index / args.Heads;
         int sequence = VarlenSearch.Find(args.CuSeqlensQ, args.Batch, row);
@@ -103,20 +125,21 @@ internal static class KeyBlockIndex
     /// Phase 3: writes each segment's offset and count from the scanned cells. One thread per
     /// segment plus one for the final offset (the total number of selections).
     /// </summary>
-    internal static void SegmentTableKernel(Index1D segment, ArrayView<int> scannedCells, ArrayView<int> lastCount,
-                                            ArrayView<int> segmentOffsets, ArrayView<int> segmentCounts,
-                                            int segments, int chunksPerSequence)
+    internal static void SegmentTableKernel(TableArgs args)
     {
-        int total = scannedCells[scannedCells.IntLength - 1] + lastCount[0];
-        int start = segment < segments ? scannedCells[segment * chunksPerSequence] : total;
-        segmentOffsets[segment] = start;
-        if (segment < segments)
+        int segment = Grid.GlobalIndex.X;
+        if (segment > args.Segments)
+            return;
+        int last = args.Segments * args.ChunksPerSequence - 1;
+        int total = args.ChunkCursors[last] + args.ChunkCounts[last];
+        int start = segment < args.Segments ? args.ChunkCursors[segment * args.ChunksPerSequence] : total;
+        args.SegmentOffsets[segment] = start;
+        if (segment < args.Segments)
         {
-            int end = segment + 1 < segments ? scannedCells[(segment + 1) * chunksPerSequence] : total;
-            segmentCounts[segment] = end - start;
+            int end = segment + 1 < args.Segments ? args.ChunkCursors[(segment + 1) * args.ChunksPerSequence] : total;
+            args.SegmentCounts[segment] = end - start;
         }
     }
-
     /// <summary>
     /// Phase 4: one warp per (sequence, head, chunk) walks the chunk's rows in ascending order, 32 per
     /// step. For each selection of a step, the lanes that chose the same segment mark themselves in
@@ -156,7 +179,7 @@ internal static class KeyBlockIndex
                 {
                     int cell = args.Cell(sequence, block, head, chunk);
                     int mask = Atomic.Or(ref args.ChunkScratch[cell], 0);
-                    int rank = IntrinsicMath.PopCount(mask & ~lowerLanes) - 1;
+                    int rank = IntrinsicMath.PopCount(mask & lowerLanes);
                     args.SegmentRows[args.ChunkCursors[cell] + rank] = row;
                 }
             }
@@ -187,7 +210,7 @@ internal static class KeyBlockIndex
     /// <see cref="RoutingPlan.SegmentCounts"/> and <see cref="RoutingPlan.SegmentRows"/> from
     /// <see cref="RoutingPlan.TopkIndex"/>.
     /// </summary>
-    internal static void Launch(RoutingKernels kernels, AcceleratorStream stream, RoutingPlan plan)
+    internal static void Launch(KernelCache cache, AcceleratorStream stream, RoutingPlan plan)
     {
         var geometry = plan.Geometry;
         if (geometry.Segments == 0)
@@ -196,41 +219,37 @@ internal static class KeyBlockIndex
             return;
         }
 
-        var cursors = plan.ChunkCursors.View;
-        var scratch = plan.ChunkScratch.View;
+        var cells = geometry.ChunkCells;
+        var cursors = plan.ChunkCursors.View.SubView(0, cells);
+        var scratch = plan.ChunkScratch.View.SubView(0, cells);
         var args = new Args(plan.TopkIndex.View, plan.CuSeqlensQ.View, plan.CuBlocks.View, cursors, scratch,
-                            plan.SegmentRows.View, geometry.Batch, geometry.Heads, geometry.TopK,
+                            plan.SegmentRows.View, geometry.Batch, geometry.TotalQ, geometry.Heads, geometry.TopK,
                             geometry.ChunkRows, geometry.ChunksPerSequence);
 
         scratch.MemSetToZero(stream);
-        if (geometry.TotalQ > 0)
-            kernels.ReindexCount(stream, geometry.TotalQ * geometry.Heads, args);
-        kernels.ExclusiveScan(stream, scratch, cursors, plan.ScanTemp.View);
-        kernels.ReindexSegmentTable(stream, geometry.Segments + 1, cursors, scratch.SubView(scratch.Length - 1, 1),
-                                    plan.SegmentOffsets.View, plan.SegmentCounts.View, geometry.Segments,
-                                    geometry.ChunksPerSequence);
+        int entries = geometry.TotalQ * geometry.Heads;
+        cache.Get<Args>(typeof(KeyBlockIndex), nameof(CountKernel))
+             .Launch(stream, new KernelConfig((entries + Threads - 1) / Threads, Threads), args);
+        ScanFor(cache.Accelerator)(stream, scratch, cursors, plan.ScanTemp.View);
+        var table = new TableArgs(cursors, scratch, plan.SegmentOffsets.View, plan.SegmentCounts.View,
+                                  geometry.Segments, geometry.ChunksPerSequence);
+        cache.Get<TableArgs>(typeof(KeyBlockIndex), nameof(SegmentTableKernel))
+             .Launch(stream, new KernelConfig(geometry.Segments / Threads + 1, Threads), table);
 
         // The counts are consumed; the same cells now hold the scatter's step masks, which start empty.
         scratch.MemSetToZero(stream);
         int tasks = geometry.Batch * geometry.Heads * geometry.ChunksPerSequence;
-        kernels.ReindexScatter(stream, new KernelConfig(tasks, ScatterThreads), args);
+        cache.Get<Args>(typeof(KeyBlockIndex), nameof(ScatterKernel))
+             .Launch(stream, new KernelConfig(tasks, ScatterThreads), args);
     }
 
-    /// <summary>Loads the count kernel.</summary>
-    internal static Action<AcceleratorStream, Index1D, Args> LoadCount(Accelerator accelerator)
-        => accelerator.LoadAutoGroupedKernel<Index1D, Args>(CountKernel);
+    /// <summary>Temporary storage (ints) the reindex scan needs on <paramref name="accelerator"/> for
+    /// <paramref name="cells"/> elements.</summary>
+    internal static long ScanTempElements(Accelerator accelerator, long cells)
+        => accelerator.ComputeScanTempStorageSize<int>(cells);
 
-    /// <summary>Loads the segment-table kernel.</summary>
-    internal static Action<AcceleratorStream, Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, int, int>
-        LoadSegmentTable(Accelerator accelerator)
-        => accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, int, int>(
-            SegmentTableKernel);
-
-    /// <summary>Loads the scatter kernel.</summary>
-    internal static Action<AcceleratorStream, KernelConfig, Args> LoadScatter(Accelerator accelerator)
-        => accelerator.LoadKernel<Args>(ScatterKernel);
-
-    /// <summary>Creates the exclusive int32 scan over the count matrix.</summary>
-    internal static Scan<int, Stride1D.Dense, Stride1D.Dense> CreateScan(Accelerator accelerator)
-        => accelerator.CreateScan<int, Stride1D.Dense, Stride1D.Dense, AddInt32>(ScanKind.Exclusive);
+    /// <summary>The exclusive int32 scan (ILGPU.Algorithms), created once per accelerator.</summary>
+    private static Scan<int, Stride1D.Dense, Stride1D.Dense> ScanFor(Accelerator accelerator)
+        => Scans.GetValue(accelerator,
+            static a => a.CreateScan<int, Stride1D.Dense, Stride1D.Dense, AddInt32>(ScanKind.Exclusive));
 }

@@ -1,3 +1,5 @@
+using FlashMoBA.Kernels.Primitives;
+
 namespace FlashMoBA.Kernels.Routing;
 
 /// <summary>
@@ -35,12 +37,14 @@ internal sealed class RoutingGeometry
 
         Batch = cuSeqlensQ.Length - 1;
         CuBlocks = new int[Batch + 1];
+        CuTopKTiles = new int[Batch + 1];
         for (int b = 0; b < Batch; b++)
         {
             int nk = cuSeqlensK[b + 1] - cuSeqlensK[b];
             int nq = cuSeqlensQ[b + 1] - cuSeqlensQ[b];
             int blocks = (nk + blockSize - 1) / blockSize;
             CuBlocks[b + 1] = CuBlocks[b] + blocks;
+            CuTopKTiles[b + 1] = CuTopKTiles[b] + (nq + FlashTopK.BlockM - 1) / FlashTopK.BlockM;
             MaxSeqlenQ = Math.Max(MaxSeqlenQ, nq);
             MaxBlocks = Math.Max(MaxBlocks, blocks);
         }
@@ -58,6 +62,12 @@ internal sealed class RoutingGeometry
 
     /// <summary>Prefix sums of per-sequence key-block counts <c>ceil(Nk / BlockSize)</c>, <c>[Batch+1]</c>.</summary>
     public int[] CuBlocks { get; }
+
+    /// <summary>Prefix sums of <see cref="FlashTopK"/> query tiles <c>ceil(Nq / BlockM)</c>, <c>[Batch+1]</c>.</summary>
+    public int[] CuTopKTiles { get; }
+
+    /// <summary>Query tiles of <see cref="FlashTopK"/> over the batch (one CTA per tile and head).</summary>
+    public int TopKTiles => CuTopKTiles[^1];
 
     /// <summary>Number of sequences.</summary>
     public int Batch { get; }
@@ -154,6 +164,9 @@ internal sealed class RoutingGeometry
                                         nameof(blockSize));
         return geometry;
     }
+
+    /// <summary>The <see cref="IElementOps"/> specialisation of <paramref name="type"/>.</summary>
+    public static Type ElementOpsType(ElementType type) => type == ElementType.BFloat16 ? typeof(Bf16Ops) : typeof(Fp16Ops);
 
     private static void CheckPrefixSums(int[] cu, string name)
     {

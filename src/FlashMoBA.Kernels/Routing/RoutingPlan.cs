@@ -4,7 +4,7 @@ using ILGPU.Runtime;
 namespace FlashMoBA.Kernels.Routing;
 
 /// <summary>
-/// Device buffers of one routing (DESIGN.md §4.1), filled by the router and read by the MoBA
+/// Device buffers of one routing (DESIGN.md §4.1), filled by <see cref="Router"/> and read by the MoBA
 /// forward and backward kernels; reusable for any number of builds with the same geometry.
 /// <para>Notation: sequence <c>b</c> has <c>Nq = CuSeqlensQ[b+1] − CuSeqlensQ[b]</c> query rows and
 /// <c>n_b = ceil(Nk / B)</c> key blocks; its block <c>j</c> is global block <c>g = CuBlocks[b] + j</c> and
@@ -39,8 +39,9 @@ internal sealed class RoutingPlan : IDisposable
         CuSeqlensQ = accelerator.Allocate1D(geometry.CuSeqlensQ);
         CuSeqlensK = accelerator.Allocate1D(geometry.CuSeqlensK);
         CuBlocks = accelerator.Allocate1D(geometry.CuBlocks);
+        CuTopKTiles = accelerator.Allocate1D(geometry.CuTopKTiles);
         BlockSequence = accelerator.Allocate1D(BuildBlockSequence(geometry));
-        Centroids = accelerator.Allocate1D<ushort>(Math.Max(1L, (long)geometry.TotalBlocks * geometry.HeadsKv * geometry.HeadDim));
+        Centroids = accelerator.Allocate1D<ushort>(Math.Max(2L, (long)geometry.TotalBlocks * geometry.HeadsKv * geometry.HeadDim));
         TopkIndex = accelerator.Allocate1D<int>(Math.Max(1L, (long)geometry.TotalQ * geometry.Heads * geometry.TopK));
         SegmentOffsets = accelerator.Allocate1D<int>(geometry.Segments + 1L);
         SegmentCounts = accelerator.Allocate1D<int>(Math.Max(1, geometry.Segments));
@@ -61,6 +62,9 @@ internal sealed class RoutingPlan : IDisposable
 
     /// <summary>Key-block prefix sums <c>[batch+1]</c>.</summary>
     public MemoryBuffer1D<int, Stride1D.Dense> CuBlocks { get; }
+
+    /// <summary>Prefix sums of <see cref="FlashTopK"/> query tiles <c>[batch+1]</c> (its grid).</summary>
+    internal MemoryBuffer1D<int, Stride1D.Dense> CuTopKTiles { get; }
 
     /// <summary>Sequence of each global block <c>[TotalBlocks]</c>.</summary>
     public MemoryBuffer1D<int, Stride1D.Dense> BlockSequence { get; }
@@ -92,22 +96,26 @@ internal sealed class RoutingPlan : IDisposable
 
     /// <summary>Device bytes owned by this plan.</summary>
     public long DeviceBytes => CuSeqlensQ.LengthInBytes + CuSeqlensK.LengthInBytes + CuBlocks.LengthInBytes
-        + BlockSequence.LengthInBytes + Centroids.LengthInBytes + TopkIndex.LengthInBytes
+        + CuTopKTiles.LengthInBytes + BlockSequence.LengthInBytes + Centroids.LengthInBytes + TopkIndex.LengthInBytes
         + SegmentOffsets.LengthInBytes + SegmentCounts.LengthInBytes + SegmentRows.LengthInBytes
         + ChunkCursors.LengthInBytes + ChunkScratch.LengthInBytes + ScanTemp.LengthInBytes;
 
-    /// <summary>Allocates every buffer of a plan for <paramref name="geometry"/> on the kernels' accelerator.</summary>
-    public static RoutingPlan Allocate(RoutingKernels kernels, RoutingGeometry geometry)
+    /// <summary>Allocates every buffer of a plan for <paramref name="geometry"/> on <paramref name="accelerator"/>.</summary>
+    public static RoutingPlan Allocate(Accelerator accelerator, RoutingGeometry geometry)
     {
-        ArgumentNullException.ThrowIfNull(kernels);
+        ArgumentNullException.ThrowIfNull(accelerator);
         ArgumentNullException.ThrowIfNull(geometry);
-        return new RoutingPlan(kernels.Accelerator, geometry, kernels.ScanTempElements(Math.Max(1L, geometry.ChunkCells)));
+        return new RoutingPlan(accelerator, geometry,
+                               KeyBlockIndex.ScanTempElements(accelerator, Math.Max(1L, geometry.ChunkCells)));
     }
 
     /// <summary>The centroids viewed as <typeparamref name="T"/> (<see cref="ILGPU.Half"/> or <see cref="BFloat16"/>).</summary>
     public ArrayView<T> CentroidsAs<T>()
         where T : unmanaged
         => Centroids.View.AsContiguous().Cast<T>();
+
+    /// <summary>The centroids as packed 16-bit pairs <c>[TotalBlocks, Hk, d / 2]</c>, the kernels' view.</summary>
+    internal ArrayView<uint> CentroidPairs => Centroids.View.AsContiguous().Cast<uint>();
 
     /// <summary>Copies every result buffer to the host (synchronises the stream). Call after a build.</summary>
     public RoutingPlanSnapshot CopyToHost(AcceleratorStream stream)
@@ -134,6 +142,7 @@ internal sealed class RoutingPlan : IDisposable
         CuSeqlensQ.Dispose();
         CuSeqlensK.Dispose();
         CuBlocks.Dispose();
+        CuTopKTiles.Dispose();
         BlockSequence.Dispose();
         Centroids.Dispose();
         TopkIndex.Dispose();

@@ -69,13 +69,12 @@ public sealed class BlockCentroidsTests
     {
         var accelerator = fixture.Accelerator;
         var stream = accelerator.DefaultStream;
-        var kernels = new RoutingKernels(accelerator);
-        using var plan = RoutingPlan.Allocate(kernels, geometry);
+        var router = new Router(accelerator);
+        using var plan = RoutingPlan.Allocate(accelerator, geometry);
         using var k = RoutingTestData.Upload<T>(accelerator, keys);
         RoutingTestData.Poison(stream, plan.Centroids, geometry.ElementType == ElementType.BFloat16 ? (ushort)0x7FC0 : (ushort)0x7E00);
 
-        BlockCentroids.Launch(kernels, stream, geometry, k.View, plan.CentroidsAs<T>(), plan.CuSeqlensK.View,
-                              plan.CuBlocks.View);
+        router.BuildCentroids(stream, plan, k.View.AsContiguous().Cast<uint>());
 
         stream.Synchronize();
         return plan.Centroids.GetAsArray1D().Select(bits => geometry.ElementType == ElementType.BFloat16

@@ -39,8 +39,8 @@ public sealed class KeyBlockIndexTests
         int[] topkIndex = RandomSelections(geometry, pattern, new Random(seed));
         var accelerator = fixture.Accelerator;
         var stream = accelerator.DefaultStream;
-        var kernels = new RoutingKernels(accelerator);
-        using var plan = RoutingPlan.Allocate(kernels, geometry);
+        var router = new Router(accelerator);
+        using var plan = RoutingPlan.Allocate(accelerator, geometry);
         plan.TopkIndex.View.SubView(0, topkIndex.Length).CopyFromCPU(stream, topkIndex);
         RoutingTestData.Poison(stream, plan.SegmentOffsets, int.MinValue);
         RoutingTestData.Poison(stream, plan.SegmentCounts, int.MinValue);
@@ -48,7 +48,7 @@ public sealed class KeyBlockIndexTests
         RoutingTestData.Poison(stream, plan.ChunkCursors, int.MinValue);
         RoutingTestData.Poison(stream, plan.ChunkScratch, int.MinValue);
 
-        KeyBlockIndex.Launch(kernels, stream, plan);
+        router.BuildIndex(stream, plan);
         var snapshot = plan.CopyToHost(stream);
 
         AssertEqualsHostRegrouping(geometry, topkIndex, snapshot);
@@ -62,14 +62,14 @@ public sealed class KeyBlockIndexTests
         int[] topkIndex = RandomSelections(geometry, Pattern.Sink, new Random(11));
         var accelerator = fixture.Accelerator;
         var stream = accelerator.DefaultStream;
-        var kernels = new RoutingKernels(accelerator);
-        using var plan = RoutingPlan.Allocate(kernels, geometry);
+        var router = new Router(accelerator);
+        using var plan = RoutingPlan.Allocate(accelerator, geometry);
         plan.TopkIndex.View.SubView(0, topkIndex.Length).CopyFromCPU(stream, topkIndex);
 
-        KeyBlockIndex.Launch(kernels, stream, plan);
+        router.BuildIndex(stream, plan);
         var first = plan.CopyToHost(stream);
         RoutingTestData.Poison(stream, plan.SegmentRows, -7);
-        KeyBlockIndex.Launch(kernels, stream, plan);
+        router.BuildIndex(stream, plan);
         var second = plan.CopyToHost(stream);
 
         Assert.Equal(first.SegmentOffsets, second.SegmentOffsets);
@@ -111,10 +111,12 @@ public sealed class KeyBlockIndexTests
                 $"segment {s}: offsets {snapshot.SegmentOffsets[s]}..{snapshot.SegmentOffsets[s + 1]}, expected {expected[s].Count} rows");
             var actual = snapshot.SegmentRows.AsSpan(snapshot.SegmentOffsets[s], expected[s].Count).ToArray();
             Assert.True(expected[s].SequenceEqual(actual),
-                $"segment {s}: rows [{string.Join(",", actual)}], expected [{string.Join(",", expected[s])}]");
+                $"segment {s}: rows [{Head(actual)}], expected [{Head(expected[s])}]");
         }
         Assert.Equal(expected.Sum(list => list.Count), snapshot.SegmentRows.Length);
     }
+
+    private static string Head(IEnumerable<int> rows) => string.Join(",", rows.Take(40)) + (rows.Count() > 40 ? ",…" : "");
 
     private static int[] RandomSelections(RoutingGeometry geometry, Pattern pattern, Random random)
     {

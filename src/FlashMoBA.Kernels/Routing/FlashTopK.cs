@@ -1,0 +1,229 @@
+using FlashMoBA.Kernels.Primitives;
+using FlashMoBA.Kernels.Runtime;
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Runtime;
+
+namespace FlashMoBA.Kernels.Routing;
+
+/// <summary>
+/// Fused gating + top-k ("Flash TopK", DESIGN.md §3 steps 2–3, §4.1b). One CTA owns <see cref="BlockM"/>
+/// query rows of one (sequence, head): it stages them in shared memory once, then streams its KV
+/// head's centroids in tiles of <see cref="BlockN"/>, computes the raw fp32 scores q·c on tensor cores
+/// (each warp a 32×32 <see cref="ScoreTile32x32"/>), and folds them into a running top-k list per row
+/// kept in shared memory. The Nq × n score matrix never leaves the chip: global traffic is the queries
+/// once (N·H·d), the centroids (n·Hk·d from DRAM; re-read per query tile, from L2) and the selections
+/// (N·H·topK), i.e. O(N·d + N·topK) per head.
+/// </summary>
+internal static class FlashTopK
+{
+    /// <summary>Warps per CTA; each owns <see cref="WarpRows"/> query rows.</summary>
+    public const int Warps = 4;
+
+    /// <summary>Threads per CTA.</summary>
+    public const int Threads = Warps * 32;
+
+    /// <summary>Query rows per warp: two m16 slabs, one row per lane in the top-k phase.</summary>
+    public const int WarpRows = 32;
+
+    /// <summary>Query rows per CTA.</summary>
+    public const int BlockM = Warps * WarpRows;
+
+    /// <summary>Centroids per streamed tile: four n8 MMA columns, so each warp's scores of a tile are
+    /// one 32×32 register tile (eight m16n8 accumulators, each A/B fragment loaded once per k-step).</summary>
+    public const int BlockN = 32;
+
+    /// <summary>Packed pairs of padding per staged row: a row stride ≡ 4 (mod 8) words puts the eight
+    /// rows of a fragment load on distinct bank quads, so fragment loads are conflict-free.</summary>
+    public const int RowPadWords = 4;
+
+    /// <summary>Row stride of a warp's score tile in floats: 33 makes lane r reading row r column c hit
+    /// bank (r + c) mod 32, conflict-free.</summary>
+    public const int ScoreStride = WarpRows + 1;
+
+    /// <summary>Everything the kernel reads.</summary>
+    internal readonly struct Args(ArrayView<uint> q, ArrayView<uint> centroids, ArrayView<int> topkIndex,
+                                  ArrayView<int> cuSeqlensQ, ArrayView<int> cuSeqlensK, ArrayView<int> cuBlocks,
+                                  ArrayView<int> cuTiles, int batch, int heads, int headsKv, int headDim,
+                                  int blockSize, int topK, bool causal)
+    {
+        /// <summary>Queries <c>[totalQ, Heads, HeadDim / 2]</c> as packed 16-bit pairs.</summary>
+        public readonly ArrayView<uint> Q = q;
+
+        /// <summary>Centroids <c>[totalBlocks, HeadsKv, HeadDim / 2]</c> as packed pairs.</summary>
+        public readonly ArrayView<uint> Centroids = centroids;
+
+        /// <summary>Output <c>[totalQ, Heads, TopK]</c>.</summary>
+        public readonly ArrayView<int> TopkIndex = topkIndex;
+
+        /// <summary>Query prefix sums <c>[Batch+1]</c>.</summary>
+        public readonly ArrayView<int> CuSeqlensQ = cuSeqlensQ;
+
+        /// <summary>Key prefix sums <c>[Batch+1]</c>.</summary>
+        public readonly ArrayView<int> CuSeqlensK = cuSeqlensK;
+
+        /// <summary>Key-block prefix sums <c>[Batch+1]</c>.</summary>
+        public readonly ArrayView<int> CuBlocks = cuBlocks;
+
+        /// <summary>Prefix sums of query tiles <c>ceil(Nq / BlockM)</c> <c>[Batch+1]</c>.</summary>
+        public readonly ArrayView<int> CuTiles = cuTiles;
+
+        /// <summary>Number of sequences.</summary>
+        public readonly int Batch = batch;
+
+        /// <summary>Query heads.</summary>
+        public readonly int Heads = heads;
+
+        /// <summary>KV heads.</summary>
+        public readonly int HeadsKv = headsKv;
+
+        /// <summary>Head dimension (multiple of 16).</summary>
+        public readonly int HeadDim = headDim;
+
+        /// <summary>MoBA block size.</summary>
+        public readonly int BlockSize = blockSize;
+
+        /// <summary>Slots per row.</summary>
+        public readonly int TopK = topK;
+
+        /// <summary>Bottom-right causal routing.</summary>
+        public readonly bool Causal = causal;
+    }
+
+    /// <summary>Packed words per staged row.</summary>
+    public static int RowStride(int headDim) => headDim / 2 + RowPadWords;
+
+    /// <summary>Candidates each row keeps: causal routing forces the own block into slot 0.</summary>
+    public static int Candidates(int topK, bool causal) => causal ? topK - 1 : topK;
+
+    /// <summary>Dynamic shared memory in 4-byte words: top-k keys (8-byte, first for alignment), the
+    /// query tile, one centroid tile and the warps' score tiles.</summary>
+    public static int SharedWords(int headDim, int topK, bool causal)
+        => BlockM * Candidates(topK, causal) * 2 + (BlockM + BlockN) * RowStride(headDim) + Warps * WarpRows * ScoreStride;
+
+    /// <summary>One CTA per (query tile, head); tiles heaviest-first (later rows see more blocks).</summary>
+    internal static void Kernel<TElem>(Args args)
+        where TElem : struct, IElementOps
+    {
+        // ---- indices and sequence -------------------------------------------------------------
+        int head = Grid.IdxX % args.Heads;
+        int tile = args.CuTiles[args.Batch] - 1 - Grid.IdxX / args.Heads;
+        int sequence = VarlenSearch.Find(args.CuTiles, args.Batch, tile);
+        int queryStart = args.CuSeqlensQ[sequence];
+        int lenQ = args.CuSeqlensQ[sequence + 1] - queryStart;
+        int lenK = args.CuSeqlensK[sequence + 1] - args.CuSeqlensK[sequence];
+        int blocks = (lenK + args.BlockSize - 1) / args.BlockSize;
+        int tileRow0 = (tile - args.CuTiles[sequence]) * BlockM;
+        int kvHead = head / (args.Heads / args.HeadsKv);
+        int candidates = Candidates(args.TopK, args.Causal);
+        int stride = RowStride(args.HeadDim);
+        int pairs = args.HeadDim / 2;
+
+        // Causal: candidates of a row are the blocks before its own; the tile needs those of its last row.
+        int lastRow = XMath.Min(tileRow0 + BlockM, lenQ) - 1;
+        int blockEnd = args.Causal ? XMath.Max(0, lastRow + lenK - lenQ) / args.BlockSize : blocks;
+        if (args.Causal && lastRow + lenK - lenQ < 0)
+            blockEnd = 0;
+        if (candidates == 0)
+            blockEnd = 0;
+
+        // ---- shared memory ----------------------------------------------------------------------
+        var shared = SharedMemory.GetDynamic<uint>();
+        int keyWords = BlockM * candidates * 2;
+        var lists = shared.SubView(0, XMath.Max(2, keyWords)).Cast<ulong>();
+        var sQ = shared.SubView(keyWords, BlockM * stride);
+        var sC = shared.SubView(keyWords + BlockM * stride, BlockN * stride);
+        var sS = shared.SubView(keyWords + (BlockM + BlockN) * stride, Warps * WarpRows * ScoreStride)
+                       .Cast<float>().SubView(Warp.WarpIdx * WarpRows * ScoreStride, WarpRows * ScoreStride);
+
+        // ---- prologue: stage the query tile, empty the lists -------------------------------------
+        long qRowStride = (long)args.Heads * pairs;
+        for (int i = Group.IdxX; i < BlockM * pairs; i += Threads)
+        {
+            int r = i / pairs, c = i - r * pairs;
+            int row = tileRow0 + r;
+            sQ[r * stride + c] = row < lenQ ? args.Q[(queryStart + row) * qRowStride + (long)head * pairs + c] : 0u;
+        }
+
+        int lane = Warp.LaneIdx;
+        int myRow = tileRow0 + Warp.WarpIdx * WarpRows + lane;
+        int myPosition = myRow + lenK - lenQ;
+        bool rowActive = myRow < lenQ && (!args.Causal || myPosition >= 0);
+        int myLimit = args.Causal ? XMath.Max(myPosition, 0) / args.BlockSize : blocks;
+        int listBase = (Warp.WarpIdx * WarpRows + lane) * candidates;
+        for (int i = 0; i < candidates; i++)
+            lists[listBase + i] = 0ul;
+        ulong threshold = 0ul;
+        float thresholdScore = float.NegativeInfinity;
+
+        // ---- main loop: stream centroid tiles -----------------------------------------------------
+        long centroidRowStride = (long)args.HeadsKv * pairs;
+        long centroidBase = (long)args.CuBlocks[sequence] * centroidRowStride + (long)kvHead * pairs;
+        for (int n0 = 0; n0 < blockEnd; n0 += BlockN)
+        {
+            Group.Barrier();
+            for (int i = Group.IdxX; i < BlockN * pairs; i += Threads)
+            {
+                int r = i / pairs, c = i - r * pairs;
+                sC[r * stride + c] = n0 + r < blocks ? args.Centroids[centroidBase + (n0 + r) * centroidRowStride + c] : 0u;
+            }
+            Group.Barrier();
+
+            var scores = default(ScoreTile32x32);
+            scores.Accumulate<TElem>(sQ, sC, Warp.WarpIdx * WarpRows, stride, pairs);
+            scores.Store(sS, ScoreStride);
+            Warp.Barrier();
+
+            if (rowActive)
+            {
+                int columns = XMath.Min(BlockN, myLimit - n0);
+                for (int c = 0; c < columns; c++)
+                {
+                    float score = sS[lane * ScoreStride + c];
+                    if (score >= thresholdScore)
+                    {
+                        ulong key = TopKKey.Make(score, n0 + c);
+                        if (key > threshold)
+                        {
+                            threshold = TopKKey.Insert(lists, listBase, candidates, key);
+                            thresholdScore = TopKKey.ScoreOf(threshold);
+                        }
+                    }
+                }
+            }
+            Warp.Barrier();
+        }
+
+        // ---- epilogue: own block, then the list; −1 for the rest ----------------------------------
+        if (myRow >= lenQ)
+            return;
+        long outBase = ((long)(queryStart + myRow) * args.Heads + head) * args.TopK;
+        int slot = 0;
+        if (args.Causal && rowActive)
+            args.TopkIndex[outBase + slot++] = myPosition / args.BlockSize;
+        for (int i = 0; i < candidates; i++)
+        {
+            ulong key = rowActive ? lists[listBase + i] : 0ul;
+            if (key != 0ul)
+                args.TopkIndex[outBase + slot++] = TopKKey.BlockOf(key);
+        }
+        for (; slot < args.TopK; slot++)
+            args.TopkIndex[outBase + slot] = -1;
+    }
+
+    /// <summary>Launches the kernel for every (query tile, head) of the plan.</summary>
+    internal static void Launch(KernelCache cache, AcceleratorStream stream, RoutingPlan plan, ArrayView<uint> q)
+    {
+        var g = plan.Geometry;
+        int grid = g.TopKTiles * g.Heads;
+        if (grid == 0)
+            return;
+        var args = new Args(q, plan.CentroidPairs, plan.TopkIndex.View, plan.CuSeqlensQ.View, plan.CuSeqlensK.View,
+                            plan.CuBlocks.View, plan.CuTopKTiles.View, g.Batch, g.Heads, g.HeadsKv, g.HeadDim,
+                            g.BlockSize, g.TopK, g.Causal);
+        var kernel = cache.Get<Args>(typeof(FlashTopK), nameof(Kernel), RoutingGeometry.ElementOpsType(g.ElementType));
+        kernel.Launch(stream, new KernelConfig(grid, Threads,
+                                               SharedMemoryConfig.RequestDynamic<uint>(SharedWords(g.HeadDim, g.TopK, g.Causal))),
+                      args);
+    }
+}
