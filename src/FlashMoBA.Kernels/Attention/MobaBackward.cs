@@ -33,9 +33,6 @@ internal static partial class MobaBackward
     /// </summary>
     public const int KeyTile = 64;
 
-    /// <summary>log2 e: the LSE moves to base 2 so that exp is one <c>ex2</c>.</summary>
-    private const float Log2E = 1.44269504088896f;
-
     /// <summary>
     /// One CTA per (key block in launch order, KV head, key tile of the block):
     /// <c>Grid.IdxX = (order · HeadsKv + kvHead) · tilesPerBlock + tile</c>.
@@ -177,8 +174,8 @@ internal static partial class MobaBackward
         }
         int queryRow = block.Sequence.QStart + localRow;
         rows.FirstChunk[row] = (queryRow * args.Heads + head) * chunksPerRow;
-        rows.LastKey[row] = IntrinsicMath.Min(block.LastVisibleKey(localRow, args.Causal), keyEnd - 1);
-        rows.LseLog2[row] = args.Lse[head * args.TotalQ + queryRow] * Log2E;
+        rows.LastKey[row] = IntrinsicMath.Min(block.LastVisibleKey(localRow, args.Causal != 0), keyEnd - 1);
+        rows.LseLog2[row] = args.Lse[head * args.TotalQ + queryRow] * MobaScale.Log2E;
         rows.Delta[row] = args.Delta[head * args.TotalQ + queryRow];
     }
 

@@ -7,7 +7,7 @@ namespace FlashMoBA.Kernels.Attention;
 internal readonly struct MobaBackwardArgs(
     ArrayView<Chunk16> q, ArrayView<Chunk16> k, ArrayView<Chunk16> v, ArrayView<Chunk16> dOut,
     MobaRoutingViews routing, ArrayView<float> lse, ArrayView<float> delta, ArrayView<float> dqAccumulator,
-    ArrayView<uint> dk, ArrayView<uint> dv, int totalQ, int heads, int headsKv, int blockSize, bool causal,
+    ArrayView<uint> dk, ArrayView<uint> dv, int totalQ, int heads, int headsKv, int blockSize, int causal,
     float scale, float scaleLog2)
 {
     /// <summary>Queries <c>[totalQ, Heads, d]</c> as 16-byte chunks.</summary>
@@ -52,8 +52,8 @@ internal readonly struct MobaBackwardArgs(
     /// <summary>MoBA block size B.</summary>
     public readonly int BlockSize = blockSize;
 
-    /// <summary>Bottom-right causal masking.</summary>
-    public readonly bool Causal = causal;
+    /// <summary>Bottom-right causal masking when 1 (an int: kernel arguments must be blittable).</summary>
+    public readonly int Causal = causal;
 
     /// <summary>softmaxScale.</summary>
     public readonly float Scale = scale;

@@ -39,9 +39,6 @@ internal static partial class MobaForward
     /// <summary>Words of the per-row table: first q chunk, last visible key, LSE·log2 e, statistics slot.</summary>
     public const int RowTableWords = 4 * BlockM;
 
-    /// <summary>log2 e: scores and LSE move to base 2 so that exp is one <c>ex2</c>.</summary>
-    private const float Log2E = 1.44269504088896f;
-
     /// <summary>
     /// Pass 1: per gathered query row, the maximum <c>m</c> of <c>x = s·scale·log2 e</c> over this block's
     /// visible keys and <c>l = Σ 2^(x − m)</c>, written to the row's slot that selected the block
@@ -206,7 +203,7 @@ internal static partial class MobaForward
         int queryRow = block.Sequence.QStart + localRow;
         int pair = queryRow * args.Heads + head;
         rows.FirstChunk[row] = pair * chunksPerRow;
-        rows.LastKey[row] = block.LastVisibleKey(localRow, args.Causal);
+        rows.LastKey[row] = block.LastVisibleKey(localRow, args.Causal != 0);
         if (statsSlot)
         {
             int found = -1;
@@ -219,7 +216,7 @@ internal static partial class MobaForward
         }
         else
         {
-            rows.LseLog2[row] = args.Lse[head * args.TotalQ + queryRow] * Log2E;
+            rows.LseLog2[row] = args.Lse[head * args.TotalQ + queryRow] * MobaScale.Log2E;
         }
     }
 

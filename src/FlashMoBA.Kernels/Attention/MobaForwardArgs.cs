@@ -7,7 +7,7 @@ namespace FlashMoBA.Kernels.Attention;
 internal readonly struct MobaForwardArgs(
     ArrayView<Chunk16> q, ArrayView<Chunk16> k, ArrayView<Chunk16> v, MobaRoutingViews routing,
     ArrayView<float> lse, ArrayView<float> slotStats, ArrayView<float> outputAccumulator,
-    int totalQ, int heads, int headsKv, int blockSize, int topK, bool causal, float scaleLog2)
+    int totalQ, int heads, int headsKv, int blockSize, int topK, int causal, float scaleLog2)
 {
     /// <summary>Queries <c>[totalQ, Heads, d]</c> as 16-byte chunks.</summary>
     public readonly ArrayView<Chunk16> Q = q;
@@ -45,8 +45,8 @@ internal readonly struct MobaForwardArgs(
     /// <summary>Slots per (row, head).</summary>
     public readonly int TopK = topK;
 
-    /// <summary>Bottom-right causal masking.</summary>
-    public readonly bool Causal = causal;
+    /// <summary>Bottom-right causal masking when 1 (an int: kernel arguments must be blittable).</summary>
+    public readonly int Causal = causal;
 
     /// <summary>softmaxScale · log2 e.</summary>
     public readonly float ScaleLog2 = scaleLog2;

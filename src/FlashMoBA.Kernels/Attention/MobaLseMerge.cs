@@ -18,8 +18,6 @@ internal static class MobaLseMerge
     /// <summary>Threads per group: a plain elementwise kernel, one (row, head) each.</summary>
     public const int Threads = 256;
 
-    /// <summary>ln 2: converts the log2-domain statistics back to a natural-log LSE.</summary>
-    private const float Ln2 = 0.693147180559945f;
 
     /// <summary>Everything the merge reads and writes.</summary>
     internal readonly struct Args(ArrayView<int> topkIndex, ArrayView<float> slotStats, ArrayView<float> lse,
@@ -70,7 +68,7 @@ internal static class MobaLseMerge
                 if (args.TopkIndex[firstSlot + slot] >= 0 && args.SlotStats[stat] != float.NegativeInfinity)
                     rowSum += args.SlotStats[stat + 1] * XMath.Exp2(args.SlotStats[stat] - rowMax);
             }
-            lse = (rowMax + XMath.Log2(rowSum)) * Ln2;
+            lse = (rowMax + XMath.Log2(rowSum)) * MobaScale.Ln2;
         }
         args.Lse[head * args.TotalQ + row] = lse;
     }
