@@ -32,6 +32,13 @@ internal static class CommandLine
             stderr.WriteLine($"flashmoba: {OneLine(ex.Message)}");
             return ExitCodes.BadArguments;
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A kernel or driver failure is a failed run, not a crash: report it and exit 1.
+            stderr.WriteLine($"flashmoba: failed: {ex.GetType().Name}: {OneLine(ex.Message)}");
+            stderr.WriteLine(ex.StackTrace);
+            return ExitCodes.CheckFailed;
+        }
     }
 
     private static int ReportParseErrors(ParserResult<object> result, List<Error> errors, TextWriter stdout, TextWriter stderr)

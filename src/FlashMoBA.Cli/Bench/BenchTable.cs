@@ -16,7 +16,7 @@ internal static class BenchTable
         {
             string ms = row.Subject is { } s ? Units.Num(s.MedianMs, "0.000") : "-";
             string spread = row.Subject is { } t ? Units.Num(t.SpreadPercent, "0.0") : "-";
-            string tflops = row.Tflops is { } f ? Units.Num(f, "0.0") : "-";
+            string tflops = row.Tflops is { } f ? Units.Num(f, f >= 10 ? "0.0" : "0.000") : "-";
             string memory = row.PeakDeviceBytes is { } p ? Units.Bytes(p) : "-";
             if (report.BaselineName is not null)
             {

@@ -24,7 +24,7 @@ internal static class SvgPlot
         svg.AppendLine(CultureInfo.InvariantCulture,
             $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" viewBox=\"0 0 {Width} {Height}\" font-family=\"sans-serif\" font-size=\"12\">");
         svg.AppendLine(CultureInfo.InvariantCulture, $"<rect width=\"{Width}\" height=\"{Height}\" fill=\"white\"/>");
-        string title = $"{report.Mode}: b={report.Batch} H={report.Heads} d={report.HeadDim} {report.DType} B={report.BlockSize} topK={report.TopK} ({report.Device})";
+        string title = $"{report.Mode}: b={report.Batch} H={report.Heads} d={report.HeadDim} {report.DType} B={report.BlockSize} topK={report.TopK} on {report.Device}";
         svg.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"{Width / 2}\" y=\"24\" text-anchor=\"middle\" font-size=\"14\">{Escape(title)}</text>");
 
         if (all.Count == 0)
@@ -35,7 +35,8 @@ internal static class SvgPlot
         }
 
         double xMin = Math.Log2(all.Min(p => p.Seqlen)), xMax = Math.Log2(all.Max(p => p.Seqlen));
-        if (xMax - xMin < 1) { xMin -= 0.5; xMax += 0.5; }
+        xMin -= 0.3; // keep the end markers off the frame
+        xMax += 0.3;
         double yMin = Math.Floor(Math.Log10(all.Min(p => p.MedianMs)));
         double yMax = Math.Ceiling(Math.Log10(all.Max(p => p.MedianMs)));
         if (yMax <= yMin) yMax = yMin + 1;

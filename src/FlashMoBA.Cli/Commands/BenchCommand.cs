@@ -12,7 +12,7 @@ internal sealed class BenchCommand(BenchOptions options, TextWriter stdout, Text
 
     /// <summary>CPU sweep defaults: emulated warps are slow, so a small shape.</summary>
     private static readonly BenchDefaults Cpu = new(Batch: 1, Heads: 2, HeadDim: 64, BlockSize: 32, TopK: 2,
-        MinSeqlen: 256, MaxSeqlen: 1024, Repeats: 3, Warmup: 1, DenseMaxSeqlen: int.MaxValue);
+        MinSeqlen: 128, MaxSeqlen: 512, Repeats: 2, Warmup: 1, DenseMaxSeqlen: int.MaxValue);
 
     /// <summary>Targets by name; the registry's by default (tests substitute their own).</summary>
     public IReadOnlyDictionary<string, IBenchTarget> Targets { get; init; } = BenchRegistry.Discover();
@@ -28,9 +28,6 @@ internal sealed class BenchCommand(BenchOptions options, TextWriter stdout, Text
     {
         var (subjectName, pass, baselineName) = options.Mode.Plan();
         string mode = options.Mode.ToString().ToLowerInvariant();
-        if (!Targets.TryGetValue(subjectName, out var subject) || !subject.Supports(pass))
-            throw new UsageException($"--mode {mode} needs the '{subjectName}' {Describe(pass)} target, which this build does not have (available: {Available()})");
-        IBenchTarget? baseline = baselineName is not null && Targets.TryGetValue(baselineName, out var b) && b.Supports(pass) ? b : null;
         foreach (string? path in (string?[])[options.Json, options.Csv, options.Plot])
         {
             if (path is not null && Directory.Exists(path)) throw new UsageException($"output file '{path}' is a directory");
@@ -41,6 +38,9 @@ internal sealed class BenchCommand(BenchOptions options, TextWriter stdout, Text
         var shapes = ResolveShapes(defaults);
         int repeats = AtLeast(options.Repeats ?? defaults.Repeats, 1, "--repeats");
         int warmup = AtLeast(options.Warmup ?? defaults.Warmup, 0, "--warmup");
+        if (!Targets.TryGetValue(subjectName, out var subject) || !subject.Supports(pass))
+            throw new UsageException($"--mode {mode} needs the '{subjectName}' {Describe(pass)} target, which this build does not have (available: {Available()})");
+        IBenchTarget? baseline = baselineName is not null && Targets.TryGetValue(baselineName, out var b) && b.Supports(pass) ? b : null;
         var first = shapes[0];
         stdout.WriteLine(session.IsCuda
             ? $"bench on {session.Label}"

@@ -21,11 +21,11 @@ internal sealed class BenchOptions
     public IEnumerable<int> Seqlens { get; set; } = [];
 
     /// <summary>Sweep start.</summary>
-    [Option("min-seqlen", HelpText = "First N of the doubling sweep (default: 8192 on GPU, 256 on CPU).")]
+    [Option("min-seqlen", HelpText = "First N of the doubling sweep (default: 8192 on GPU, 128 on CPU).")]
     public int? MinSeqlen { get; set; }
 
     /// <summary>Sweep end.</summary>
-    [Option("max-seqlen", HelpText = "Last N of the doubling sweep (default: 524288 on GPU, stopping early when memory runs out; 1024 on CPU).")]
+    [Option("max-seqlen", HelpText = "Last N of the doubling sweep (default: 524288 on GPU, stopping early when memory runs out; 512 on CPU).")]
     public int? MaxSeqlen { get; set; }
 
     /// <summary>Batch.</summary>
@@ -61,7 +61,7 @@ internal sealed class BenchOptions
     public bool NonCausal { get; set; }
 
     /// <summary>Timed iterations.</summary>
-    [Option("repeats", HelpText = "Timed iterations per point (default: 10 on GPU, 3 on CPU).")]
+    [Option("repeats", HelpText = "Timed iterations per point (default: 10 on GPU, 2 on CPU).")]
     public int? Repeats { get; set; }
 
     /// <summary>Warm-up iterations.</summary>
@@ -74,7 +74,7 @@ internal sealed class BenchOptions
 
     /// <summary>Seed.</summary>
     [Option("seed", Default = 1, HelpText = "Seed of the random inputs.")]
-    public int Seed { get; set; }
+    public int Seed { get; set; } = 1;
 
     /// <summary>JSON output.</summary>
     [Option("json", HelpText = "Write the report (settings, rows, all samples) as JSON to this file.")]

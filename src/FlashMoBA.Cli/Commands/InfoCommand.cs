@@ -15,7 +15,9 @@ internal sealed class InfoCommand(InfoOptions options, TextWriter stdout, TextWr
     {
         _ = options;
         _ = stderr;
-        using var context = DeviceSession.CreateEnumerationContext();
+        // Auto sees every device; it also opens the default one, proving it works.
+        using var session = DeviceSession.Open(DeviceChoice.Auto, profiling: false);
+        var context = session.Context;
         var cuda = context.GetCudaDevices();
         var table = new TextTable("#", "type", "name", "arch", "SMs", "memory", "driver", "default");
         int index = 0;

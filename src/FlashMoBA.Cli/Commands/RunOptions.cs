@@ -41,11 +41,11 @@ internal sealed class RunOptions
 
     /// <summary>Block size.</summary>
     [Option("block-size", Default = 128, HelpText = "MoBA block size B (>= 16, multiple of 16).")]
-    public int BlockSize { get; set; }
+    public int BlockSize { get; set; } = 128;
 
     /// <summary>Top-k.</summary>
     [Option("top-k", Default = 8, HelpText = "MoBA top-k (1..64).")]
-    public int TopK { get; set; }
+    public int TopK { get; set; } = 8;
 
     /// <summary>Disables causal masking.</summary>
     [Option("non-causal", HelpText = "Full (non-causal) attention instead of causal.")]

@@ -57,7 +57,8 @@ internal sealed class VerifyCommand(VerifyOptions options, TextWriter stdout, Te
             BlockSize: options.BlockSize ?? defaults.BlockSize,
             TopK: options.TopK ?? defaults.TopK,
             ElementTypes: dtypes.Count > 0 ? dtypes : defaults.ElementTypes,
-            Seed: options.Seed);
+            Seed: options.Seed,
+            EveryDtypePerCase: defaults.EveryDtypePerCase || dtypes.Count > 0);
         if (sizes.Heads % sizes.HeadsKv != 0)
             throw new UsageException($"--heads {sizes.Heads} must be a multiple of --heads-kv {sizes.HeadsKv}");
         foreach (int d in sizes.HeadDims)

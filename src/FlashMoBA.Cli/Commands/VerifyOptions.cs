@@ -53,5 +53,5 @@ internal sealed class VerifyOptions
 
     /// <summary>Seed.</summary>
     [Option("seed", Default = 1234, HelpText = "Base random seed.")]
-    public int Seed { get; set; }
+    public int Seed { get; set; } = 1234;
 }

@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using ILGPU;
+using Half = System.Half;
 using ILGPU.Runtime;
 
 namespace FlashMoBA.Cli.Tensors;
@@ -40,6 +44,19 @@ internal sealed class SampledTensor
 
     /// <summary>The values as bf16 (exact when <see cref="ElementType"/> is bf16).</summary>
     public BFloat16[] AsBFloat16() => HostConvert.ToBFloat16(Rounded);
+
+    /// <summary>The raw 16-bit patterns of the storage type.</summary>
+    public ushort[] Bits() => ElementType == ElementType.Float16
+        ? Array.ConvertAll(AsHalf(), BitConverter.HalfToUInt16Bits)
+        : Array.ConvertAll(AsBFloat16(), b => b.Bits);
+
+    /// <summary>Uploads the storage bits as <typeparamref name="T"/> (ILGPU.Half, System.Half or BFloat16).</summary>
+    public MemoryBuffer1D<T, Stride1D.Dense> Upload<T>(Accelerator accelerator) where T : unmanaged
+    {
+        if (Unsafe.SizeOf<T>() != sizeof(ushort))
+            throw new ArgumentException($"{typeof(T).Name} is not a 16-bit storage type.", nameof(T));
+        return accelerator.Allocate1D(MemoryMarshal.Cast<ushort, T>(Bits()).ToArray());
+    }
 
     /// <summary>Uploads as fp16.</summary>
     public DeviceTensor<Half> UploadHalf(Accelerator accelerator, params ReadOnlySpan<int> shape) =>

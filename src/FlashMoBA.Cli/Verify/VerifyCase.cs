@@ -19,11 +19,17 @@ internal sealed record VerifyCase(
     string Name, int[] LengthsQ, int[] LengthsK, int Heads, int HeadsKv, int HeadDim, int BlockSize, int TopK,
     bool Causal, ElementType ElementType, int Seed)
 {
+    /// <summary>Key-convolution width for families that apply it (null: none).</summary>
+    public int? KeyConvWidth { get; init; }
+
+    /// <summary>A family's own description of the case, replacing the generated <see cref="Label"/>.</summary>
+    public string? CustomLabel { get; init; }
+
     /// <summary>The varlen batch of the case.</summary>
     public VarlenBatch Batch => VarlenBatch.FromLengths(LengthsQ, LengthsK);
 
     /// <summary>The MoBA configuration of the case.</summary>
-    public MobaConfig Config => new(BlockSize, TopK) { Causal = Causal, ElementType = ElementType };
+    public MobaConfig Config => new(BlockSize, TopK) { Causal = Causal, ElementType = ElementType, KeyConvWidth = KeyConvWidth };
 
     /// <summary>The same problem as the reference describes it.</summary>
     public AttentionShape ReferenceShape => AttentionShape.FromLengths(LengthsQ, LengthsK, Heads, HeadsKv, HeadDim);
@@ -33,11 +39,13 @@ internal sealed record VerifyCase(
     {
         get
         {
+            if (CustomLabel is not null) return CustomLabel;
             string lengths = LengthsQ.SequenceEqual(LengthsK)
                 ? "n=" + Join(LengthsQ)
                 : $"q={Join(LengthsQ)} k={Join(LengthsK)}";
             string dtype = ElementType == ElementType.Float16 ? "fp16" : "bf16";
-            return $"{Name} {lengths} H{Heads}/{HeadsKv} d{HeadDim} B{BlockSize} k{TopK} {(Causal ? "causal" : "full")} {dtype}";
+            string conv = KeyConvWidth is { } w ? $" kconv{w}" : "";
+            return $"{Name} {lengths} H{Heads}/{HeadsKv} d{HeadDim} B{BlockSize} k{TopK} {(Causal ? "causal" : "full")}{conv} {dtype}";
         }
     }
 

@@ -12,23 +12,24 @@ internal static class VerifyCases
     public static IEnumerable<VerifyCase> Standard(VerifySizes sizes)
     {
         int seed = sizes.Seed;
-        foreach (int headDim in sizes.HeadDims)
+        int n = sizes.Seqlen;
+        int[] ragged = Enumerable.Range(0, sizes.Batch).Select(b => Math.Max(1, n - 3 * b)).ToArray();
+        int[] varlenQ = [n, n / 2 + 5, Math.Max(2, n / 4)];
+        int[] varlenK = [n + sizes.BlockSize / 2, n / 2 + 5, Math.Max(1, n / 8)];
+        (string Name, int[] Q, int[] K, int Heads, int HeadsKv, bool Causal)[] kinds =
+        [
+            ("ragged", ragged, ragged, sizes.Heads, sizes.HeadsKv, true),
+            ("varlen", varlenQ, varlenK, sizes.Heads, sizes.HeadsKv, true),
+            ("gqa", [n], [n], 4, 2, false),
+            ("mqa", [n - 1], [n - 1], 4, 1, true),
+        ];
+        for (int dim = 0; dim < sizes.HeadDims.Count; dim++)
         {
-            foreach (var dtype in sizes.ElementTypes)
+            for (int kind = 0; kind < kinds.Length; kind++)
             {
-                int n = sizes.Seqlen;
-                int[] ragged = Enumerable.Range(0, sizes.Batch).Select(b => Math.Max(1, n - 3 * b)).ToArray();
-                yield return Case("ragged", ragged, ragged, sizes.Heads, sizes.HeadsKv, causal: true);
-
-                int[] varlenQ = [n, n / 2 + 5, Math.Max(2, n / 4)];
-                int[] varlenK = [n + sizes.BlockSize / 2, n / 2 + 5, Math.Max(1, n / 8)];
-                yield return Case("varlen", varlenQ, varlenK, sizes.Heads, sizes.HeadsKv, causal: true);
-
-                yield return Case("gqa", [n], [n], 4, 2, causal: false);
-                yield return Case("mqa", [n - 1], [n - 1], 4, 1, causal: true);
-
-                VerifyCase Case(string name, int[] lengthsQ, int[] lengthsK, int heads, int headsKv, bool causal) =>
-                    new(name, lengthsQ, lengthsK, heads, headsKv, headDim, sizes.BlockSize, sizes.TopK, causal, dtype, seed++);
+                var (name, q, k, heads, headsKv, causal) = kinds[kind];
+                foreach (var dtype in sizes.DtypesFor(kind + dim))
+                    yield return new VerifyCase(name, q, k, heads, headsKv, sizes.HeadDims[dim], sizes.BlockSize, sizes.TopK, causal, dtype, seed++);
             }
         }
     }

@@ -4,12 +4,12 @@ namespace FlashMoBA.Cli.Verify;
 /// <param name="Quantity">What was compared: "out", "lse", "dq", "topk", ...</param>
 /// <param name="MaxAbsError">Largest |actual − expected| over finite pairs (+∞ when an infinity or NaN mismatched).</param>
 /// <param name="MaxRelError">Largest |actual − expected| / max(|expected|, Absolute tolerance or 1e-6).</param>
-/// <param name="Tolerance">The per-element rule.</param>
+/// <param name="ToleranceText">The per-element rule, as shown in the table.</param>
 /// <param name="Violations">Elements that broke the rule.</param>
 /// <param name="Count">Elements compared.</param>
 /// <param name="Detail">The worst element's index and values, or an error message.</param>
 internal sealed record VerifyCheck(
-    string Quantity, double MaxAbsError, double MaxRelError, Tolerance Tolerance, long Violations, long Count, string Detail)
+    string Quantity, double MaxAbsError, double MaxRelError, string ToleranceText, long Violations, long Count, string Detail)
 {
     /// <summary>True when no element broke the rule and something was compared.</summary>
     public bool Passed => Violations == 0 && Count > 0;
@@ -40,7 +40,7 @@ internal sealed record VerifyCheck(
             }
         }
         string detail = worst < 0 ? "empty" : $"worst at [{worst}]: {actual[worst]:G6} vs {expected[worst]:G6}";
-        return new VerifyCheck(quantity, maxAbs, maxRel, tolerance, violations, actual.Length, detail);
+        return new VerifyCheck(quantity, maxAbs, maxRel, tolerance.ToString(), violations, actual.Length, detail);
     }
 
     /// <summary>Compares integer results exactly; the error columns hold the number of mismatches.</summary>
@@ -57,10 +57,10 @@ internal sealed record VerifyCheck(
             if (first < 0) first = i;
         }
         string detail = first < 0 ? "all equal" : $"first mismatch at [{first}]: {actual[first]} vs {expected[first]}";
-        return new VerifyCheck(quantity, mismatches, mismatches, Tolerance.Exact, mismatches, actual.Length, detail);
+        return new VerifyCheck(quantity, mismatches, mismatches, Tolerance.Exact.ToString(), mismatches, actual.Length, detail);
     }
 
     /// <summary>A failed check that compared nothing (an exception, a length mismatch).</summary>
     public static VerifyCheck Failed(string quantity, Tolerance tolerance, string reason) =>
-        new(quantity, double.PositiveInfinity, double.PositiveInfinity, tolerance, 1, 0, reason);
+        new(quantity, double.PositiveInfinity, double.PositiveInfinity, tolerance.ToString(), 1, 0, reason);
 }

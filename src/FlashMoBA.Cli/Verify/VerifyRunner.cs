@@ -39,11 +39,13 @@ internal sealed class VerifyRunner(IReadOnlyList<IVerifyFamily> families, TextWr
         {
             if (!check.Passed) failed++;
             table.Add(family.Name, testCase.Label, check.Quantity, Error(check.MaxAbsError), Error(check.MaxRelError),
-                check.Tolerance.ToString(), check.Passed ? "PASS" : "FAIL");
+                check.ToleranceText, check.Passed ? "PASS" : "FAIL");
         }
         table.Write(stdout);
         foreach (var (family, testCase, check) in results.Where(r => !r.Check.Passed))
-            stdout.WriteLine($"FAIL {family.Name} [{testCase.Label}] {check.Quantity}: {check.Violations} of {check.Count} elements out of tolerance; {check.Detail}");
+            stdout.WriteLine(check.Count == 0
+                ? $"FAIL {family.Name} [{testCase.Label}] {check.Quantity}: {check.Detail}"
+                : $"FAIL {family.Name} [{testCase.Label}] {check.Quantity}: {check.Violations} of {check.Count} out of tolerance; {check.Detail}");
         stdout.WriteLine($"{results.Count - failed} of {results.Count} checks passed.");
         return failed;
     }

@@ -10,17 +10,23 @@ namespace FlashMoBA.Cli.Verify;
 /// <param name="TopK">MoBA top-k.</param>
 /// <param name="ElementTypes">Storage types to cover.</param>
 /// <param name="Seed">Base seed; each case derives its own.</param>
+/// <param name="EveryDtypePerCase">Run every case kind in every dtype; when false the dtypes alternate over
+/// the case kinds (each dtype still covered), halving the CPU run time.</param>
 internal sealed record VerifySizes(
     int Batch, int Seqlen, int Heads, int HeadsKv, IReadOnlyList<int> HeadDims, int BlockSize, int TopK,
-    IReadOnlyList<ElementType> ElementTypes, int Seed)
+    IReadOnlyList<ElementType> ElementTypes, int Seed, bool EveryDtypePerCase)
 {
     /// <summary>Defaults that finish in seconds on the CPU accelerator.</summary>
     public static VerifySizes CpuDefaults { get; } = new(
         Batch: 1, Seqlen: 72, Heads: 2, HeadsKv: 1, HeadDims: [64], BlockSize: 16, TopK: 3,
-        ElementTypes: [ElementType.Float16, ElementType.BFloat16], Seed: 1234);
+        ElementTypes: [ElementType.Float16, ElementType.BFloat16], Seed: 1234, EveryDtypePerCase: false);
 
     /// <summary>Defaults for a GPU: thousands of tokens, both head dims, the reference still finishes in seconds.</summary>
     public static VerifySizes CudaDefaults { get; } = new(
         Batch: 2, Seqlen: 1000, Heads: 4, HeadsKv: 2, HeadDims: [64, 128], BlockSize: 64, TopK: 4,
-        ElementTypes: [ElementType.Float16, ElementType.BFloat16], Seed: 1234);
+        ElementTypes: [ElementType.Float16, ElementType.BFloat16], Seed: 1234, EveryDtypePerCase: true);
+
+    /// <summary>The dtypes case kind number <paramref name="kind"/> runs in.</summary>
+    public IEnumerable<ElementType> DtypesFor(int kind) =>
+        EveryDtypePerCase || ElementTypes.Count == 1 ? ElementTypes : [ElementTypes[kind % ElementTypes.Count]];
 }

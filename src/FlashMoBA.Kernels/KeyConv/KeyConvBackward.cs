@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using FlashMoBA.Kernels.Primitives;
+using FlashMoBA.Kernels.Runtime;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -7,24 +9,25 @@ namespace FlashMoBA.Kernels.KeyConv;
 /// <summary>
 /// Key convolution backward (DESIGN.md §3). With <c>pre_t = Σ_ℓ w_ℓ ⊙ k_{t−ℓ}</c> (recomputed) and
 /// <c>g_t = dK′_t ⊙ SiLU′(pre_t)</c>: <c>dK_t = dK′_t + Σ_ℓ w_ℓ ⊙ g_{t+ℓ}</c> and
-/// <c>dW_ℓ = Σ_t g_t ⊙ k_{t−ℓ}</c>, both within each sequence. A warp walks runs of tokens × 128
-/// channels (4 per lane), striding over runs so that each lane sums dW for many runs in
-/// registers; the CTA folds its 8 warps in shared memory and writes one partial per CTA row,
+/// <c>dW_ℓ = Σ_t g_t ⊙ k_{t−ℓ}</c>, both within each sequence. A warp walks runs of tokens × 64
+/// channels (2 per lane), striding over runs so that each lane sums dW for many runs in
+/// registers; the CTA folds its warps in shared memory and writes one partial per CTA row,
 /// which <see cref="ReducePartialsKernel"/> sums in a fixed order: deterministic, no atomics.
 /// </summary>
 internal static class KeyConvBackward
 {
     /// <summary>
-    /// Channels per lane. At W = 5 a lane keeps weights, k and g histories and dW sums: 4 × 5
-    /// vectors, 80 registers at 4 channels; 8 channels would need about 180 and halve occupancy.
+    /// Channels per lane. At W = 5 a lane keeps, per channel, 5 weights, 5 dW sums, 5 rows of k,
+    /// 5 pending dK sums and its prefetched rows: 2 channels fit in ~80 registers (24 warps per
+    /// SM); 4 channels took ~140 and made ptxas copy in-flight loads at the loop back edge.
     /// </summary>
-    public const int LanesPerThread = 4;
+    public const int LanesPerThread = 2;
 
-    /// <summary>One warp covers 32 × 4 = 128 adjacent channels: 256-byte coalesced rows.</summary>
+    /// <summary>One warp covers 32 × 2 = 64 adjacent channels: 128-byte coalesced rows (one cache line).</summary>
     public const int ChannelsPerWarp = 32 * LanesPerThread;
 
-    /// <summary>Warps per CTA; adjacent warps take adjacent runs, so halos hit in cache.</summary>
-    public const int Warps = 8;
+    /// <summary>Warps per CTA; adjacent warps take adjacent runs, so halos hit in cache; 6 CTAs fit per SM.</summary>
+    public const int Warps = 4;
 
     /// <summary>Threads per CTA.</summary>
     public const int Threads = Warps * 32;
@@ -32,15 +35,18 @@ internal static class KeyConvBackward
     /// <summary>Widest convolution: sizes the shared dW fold.</summary>
     public const int MaxTaps = 5;
 
+    /// <summary>Rows of k and dK′ loaded ahead of the one being processed (≤ ring size 5).</summary>
+    public const int PrefetchDistance = 4;
+
     /// <summary>Tokens per run: each run re-reads W−1 rows before and after it (cached).</summary>
     public const int DefaultRunLength = 64;
 
     /// <summary>
-    /// One warp per (run, 128-channel tile), striding by <c>Partials · Warps</c> runs.
+    /// One warp per (run, 64-channel tile), striding by <c>Partials · Warps</c> runs.
     /// <c>Grid.IdxX = partial · tiles + tile</c>; writes <c>DwPartials[partial, W, Channels]</c>.
     /// </summary>
-    internal static void Kernel<TPairs, TWidth>(KeyConvBackwardArgs args)
-        where TPairs : struct, IHalfPairCodec
+    internal static void Kernel<TElem, TWidth>(KeyConvBackwardArgs args)
+        where TElem : struct, IElementOps
         where TWidth : struct, IConvWidth
     {
         int tiles = (args.Groups + 31) / 32;
@@ -48,11 +54,11 @@ internal static class KeyConvBackward
         int partial = Grid.IdxX / tiles;
         int group = tile * 32 + Warp.LaneIdx;
         int taps = default(TWidth).Taps;
-        ConvTaps4 dW = default;
+        ConvTaps2 dW = default;
 
         if (group < args.Groups)
         {
-            var w = ConvTaps4.Load<TWidth>(args.Weights, args.Groups, group);
+            var w = ConvTaps2.Load<TWidth>(args.Weights, args.Groups, group);
             int runs = (args.TotalK + args.RunLength - 1) / args.RunLength;
             for (int run = partial * Warps + Warp.WarpIdx; run < runs; run += args.Partials * Warps)
             {
@@ -64,22 +70,22 @@ internal static class KeyConvBackward
                     int seqEnd = args.CuSeqlensK[seq + 1];
                     int pieceEnd = Math.Max(pieceStart, Math.Min(runEnd, seqEnd));
                     int walkStart = Math.Max(args.CuSeqlensK[seq], pieceStart - (taps - 1));
-                    dW = BackwardPiece<TPairs, TWidth>(args, w, dW, group, walkStart, pieceStart, pieceEnd, seqEnd);
+                    dW = BackwardPiece<TElem, TWidth>(args, w, dW, group, walkStart, pieceStart, pieceEnd, seqEnd);
                     pieceStart = pieceEnd;
                 }
             }
         }
 
-        // Fold the 8 warps' sums: shared [warp, tap, lane] of Lanes4 = [warp, tap, channel] floats.
-        var fold = SharedMemory.Allocate<Lanes4>(Warps * MaxTaps * 32);
+        // Fold the warps' sums: shared [warp, tap, lane] of Lanes2 = [warp, tap, channel] floats.
+        var fold = SharedMemory.Allocate<Lanes2>(Warps * MaxTaps * 32);
         int slot = Warp.WarpIdx * MaxTaps * 32 + Warp.LaneIdx;
         fold[slot] = dW.W0;
-        fold[slot + 32] = dW.W1;
-        fold[slot + 64] = dW.W2;
+        fold[slot + 1 * 32] = dW.W1;
+        fold[slot + 2 * 32] = dW.W2;
         if (taps == 5)
         {
-            fold[slot + 96] = dW.W3;
-            fold[slot + 128] = dW.W4;
+            fold[slot + 3 * 32] = dW.W3;
+            fold[slot + 4 * 32] = dW.W4;
         }
         Group.Barrier();
         var foldFlat = fold.Cast<float>();
@@ -98,88 +104,155 @@ internal static class KeyConvBackward
 
     /// <summary>
     /// Walks rows <c>[walkStart, pieceEnd + W − 1)</c> of one sequence (rows from
-    /// <paramref name="seqEnd"/> on count as zero), writes dK for rows <c>[pieceStart, pieceEnd)</c>
-    /// — each needs g up to W−1 rows ahead — and adds those rows' dW terms to <paramref name="dW"/>.
+    /// <paramref name="seqEnd"/> on carry zero gradient), writes dK for rows
+    /// <c>[pieceStart, pieceEnd)</c> — each needs g up to W−1 rows ahead — and adds those rows' dW
+    /// terms to <paramref name="dW"/>. Written out once per ring slot like the forward walk, so
+    /// PrefetchDistance rows of k and dK′ are in flight.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ConvTaps4 BackwardPiece<TPairs, TWidth>(KeyConvBackwardArgs args, ConvTaps4 w, ConvTaps4 dW,
+    private static ConvTaps2 BackwardPiece<TElem, TWidth>(KeyConvBackwardArgs args, ConvTaps2 w, ConvTaps2 dW,
         int group, int walkStart, int pieceStart, int pieceEnd, int seqEnd)
-        where TPairs : struct, IHalfPairCodec
+        where TElem : struct, IElementOps
         where TWidth : struct, IConvWidth
     {
         if (walkStart >= pieceEnd) return dW;
-        int lag = default(TWidth).Taps - 1;
-        int walkEnd = pieceEnd + lag;
-        int dataEnd = Math.Min(walkEnd, seqEnd);
-        Lanes4 k1 = default, k2 = default, k3 = default, k4 = default;
-        Lanes4 g1 = default, g2 = default, g3 = default, g4 = default;
-        // dK′ rows stay packed until their dK is written, lag rows later.
-        PackedHalves4 dy1 = default, dy2 = default, dy3 = default, dy4 = default;
-        PackedHalves4 nextK = args.K[walkStart * args.Groups + group];
-        PackedHalves4 nextDy = args.DKPrime[walkStart * args.Groups + group];
-        for (int row = walkStart; row < walkEnd; row++)
+        int walkEnd = pieceEnd + default(TWidth).Taps - 1;
+        var piece = new PieceBounds(pieceStart, pieceEnd, Math.Min(walkEnd, seqEnd));
+        var walk = new BackwardWalk { Row = walkStart, DW = dW };
+        // Unpredicated loads (see KeyConvForward): rows past the data re-read its last row.
+        for (int slot = 0; slot < PrefetchDistance; slot++)
         {
-            Lanes4 k0 = default;
-            PackedHalves4 dy0 = default;
-            if (row < dataEnd)
-            {
-                k0 = Lanes4.Unpack<TPairs>(nextK);
-                dy0 = nextDy;
-                if (row + 1 < dataEnd)
-                {
-                    nextK = args.K[(row + 1) * args.Groups + group];
-                    nextDy = args.DKPrime[(row + 1) * args.Groups + group];
-                }
-            }
-            Lanes4 pre = w.Convolve<TWidth>(k0, k1, k2, k3, k4);
-            Lanes4 g0 = Lanes4.Mul(Lanes4.Unpack<TPairs>(dy0), Lanes4.SiluDerivative(pre));
-            if (row >= pieceStart && row < pieceEnd) dW.Accumulate<TWidth>(g0, k0, k1, k2, k3, k4);
-
-            int outRow = row - lag;
-            if (outRow >= pieceStart)
-            {
-                var dyOut = Lanes4.Unpack<TPairs>(lag == 4 ? dy4 : dy2);
-                var dk = Lanes4.Add(dyOut, w.ConvolveTransposed<TWidth>(g0, g1, g2, g3, g4));
-                args.DK[outRow * args.Groups + group] = Lanes4.Pack<TPairs>(dk);
-            }
-            k4 = k3;
-            k3 = k2;
-            k2 = k1;
-            k1 = k0;
-            g4 = g3;
-            g3 = g2;
-            g2 = g1;
-            g1 = g0;
-            dy4 = dy3;
-            dy3 = dy2;
-            dy2 = dy1;
-            dy1 = dy0;
+            int row = Math.Min(walkStart + slot, piece.DataEnd - 1) * args.Groups + group;
+            walk.AheadK.Set(slot, args.K[row]);
+            walk.AheadDy.Set(slot, args.DKPrime[row]);
         }
-        return dW;
+        for (; ; )
+        {
+            if (walk.Row >= walkEnd) break;
+            Step<TElem, TWidth>(ref walk, 0, args, w, group, piece);
+            if (walk.Row >= walkEnd) break;
+            Step<TElem, TWidth>(ref walk, 1, args, w, group, piece);
+            if (walk.Row >= walkEnd) break;
+            Step<TElem, TWidth>(ref walk, 2, args, w, group, piece);
+            if (walk.Row >= walkEnd) break;
+            Step<TElem, TWidth>(ref walk, 3, args, w, group, piece);
+            if (walk.Row >= walkEnd) break;
+            Step<TElem, TWidth>(ref walk, 4, args, w, group, piece);
+        }
+        return walk.DW;
     }
 
-    /// <summary><c>dW[i] = Σ_p partials[p, i]</c> in ascending p: the same order on every run.</summary>
-    internal static void ReducePartialsKernel(Index1D index, ArrayView<float> partials, ArrayView<float> dW,
-        int partialCount)
+    /// <summary>
+    /// One row u: recompute <c>pre_u</c>, form <c>g_u</c> (zero past the data), add
+    /// <c>g_u ⊙ k_{u−ℓ}</c> to dW when u is in the piece and <c>w_ℓ ⊙ g_u</c> to the pending dK of
+    /// rows u−ℓ, and store dK of row u − (W−1), which is then complete.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step<TElem, TWidth>(ref BackwardWalk walk, int slot, KeyConvBackwardArgs args,
+        ConvTaps2 w, int group, PieceBounds piece)
+        where TElem : struct, IElementOps
+        where TWidth : struct, IConvWidth
     {
-        float sum = 0f;
-        for (int p = 0; p < partialCount; p++) sum += partials[p * dW.IntLength + index];
-        dW[index] = sum;
+        int lag = default(TWidth).Taps - 1;
+        int row = walk.Row;
+        var kPacked = walk.AheadK.Get(slot);
+        var dyPacked = walk.AheadDy.Get(slot);
+        int aheadRow = Math.Min(row + PrefetchDistance, piece.DataEnd - 1) * args.Groups + group;
+        int aheadSlot = Ring5<PackedHalves2>.Back(slot, Ring5<PackedHalves2>.Size - PrefetchDistance);
+        walk.AheadK.Set(aheadSlot, args.K[aheadRow]);
+        walk.AheadDy.Set(aheadSlot, args.DKPrime[aheadRow]);
+        // Past the data the re-read row's k only feeds pre of other such rows; a zero dK′ makes their g zero.
+        if (row >= piece.DataEnd) dyPacked = default;
+
+        var k0 = Lanes2.Unpack<TElem>(kPacked);
+        walk.BehindK.Set(slot, k0);
+        var k1 = walk.BehindK.Get(Ring5<Lanes2>.Back(slot, 1));
+        var k2 = walk.BehindK.Get(Ring5<Lanes2>.Back(slot, 2));
+        var k3 = walk.BehindK.Get(Ring5<Lanes2>.Back(slot, 3));
+        var k4 = walk.BehindK.Get(Ring5<Lanes2>.Back(slot, 4));
+        var g0 = Lanes2.Mul(Lanes2.Unpack<TElem>(dyPacked), Lanes2.SiluDerivative(w.Convolve<TWidth>(k0, k1, k2, k3, k4)));
+        // Masking g instead of branching keeps the dW sums out of conditional merges.
+        var gOwned = row >= piece.Start && row < piece.End ? g0 : default;
+        walk.DW.Accumulate<TWidth>(gOwned, k0, k1, k2, k3, k4);
+
+        // g_u reaches dK of rows u−ℓ through w_ℓ: each pending row keeps its own sum, started at dK′_u.
+        walk.PendingDK.Set(slot, Lanes2.MulAdd(w.W0, g0, Lanes2.Unpack<TElem>(dyPacked)));
+        AddToPending(ref walk.PendingDK, Ring5<Lanes2>.Back(slot, 1), w.W1, g0);
+        AddToPending(ref walk.PendingDK, Ring5<Lanes2>.Back(slot, 2), w.W2, g0);
+        if (lag == 4)
+        {
+            AddToPending(ref walk.PendingDK, Ring5<Lanes2>.Back(slot, 3), w.W3, g0);
+            AddToPending(ref walk.PendingDK, Ring5<Lanes2>.Back(slot, 4), w.W4, g0);
+        }
+        // Row u − (W−1) has now received all W taps.
+        if (row - lag >= piece.Start)
+        {
+            args.DK[(row - lag) * args.Groups + group] =
+                Lanes2.Pack<TElem>(walk.PendingDK.Get(Ring5<Lanes2>.Back(slot, lag)));
+        }
+        walk.Row = row + 1;
     }
 
-    /// <summary>128-channel tiles per row.</summary>
+    /// <summary>pending[slot] += tap ⊙ g.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddToPending(ref Ring5<Lanes2> pending, int slot, Lanes2 tap, Lanes2 g) =>
+        pending.Set(slot, Lanes2.MulAdd(tap, g, pending.Get(slot)));
+
+    /// <summary>Rows of one piece: dK and dW for <c>[Start, End)</c>; k and dK′ exist below <c>DataEnd</c>.</summary>
+    private readonly record struct PieceBounds(int Start, int End, int DataEnd);
+
+    /// <summary>State of one lane's backward walk.</summary>
+    private struct BackwardWalk
+    {
+        /// <summary>Packed k rows <c>Row .. Row+PrefetchDistance−1</c>.</summary>
+        public Ring5<PackedHalves2> AheadK;
+
+        /// <summary>Packed dK′ rows, same slots as <see cref="AheadK"/>.</summary>
+        public Ring5<PackedHalves2> AheadDy;
+
+        /// <summary>Unpacked k of the last five rows (zero before the walk start).</summary>
+        public Ring5<Lanes2> BehindK;
+
+        /// <summary>dK sums of the last five rows, complete W−1 rows after their own.</summary>
+        public Ring5<Lanes2> PendingDK;
+
+        /// <summary>This lane's dW sums.</summary>
+        public ConvTaps2 DW;
+
+        /// <summary>Next row to process.</summary>
+        public int Row;
+    }
+
+    /// <summary>Threads per CTA of the dW reduction.</summary>
+    public const int ReduceThreads = 256;
+
+    /// <summary>
+    /// <c>dW[i] = Σ_p partials[p, i]</c> in ascending p, one thread per element: the same order on
+    /// every run.
+    /// </summary>
+    internal static void ReducePartialsKernel(ReducePartialsArgs args)
+    {
+        int index = Grid.GlobalIndex.X;
+        if (index >= args.DW.IntLength) return;
+        float sum = 0f;
+        for (int p = 0; p < args.PartialCount; p++) sum += args.Partials[p * args.DW.IntLength + index];
+        args.DW[index] = sum;
+    }
+
+    /// <summary>64-channel tiles per row.</summary>
     public static int TilesFor(in KeyConvShape shape) => (shape.Channels / LanesPerThread + 31) / 32;
 
     /// <summary>
     /// CTA rows (= dW partials) that fill the GPU once: SMs × resident CTAs per SM over the tiles,
-    /// at most one per 8 runs, at least 1.
+    /// at most one per <see cref="Warps"/> runs, at least 1.
     /// </summary>
-    public static int DefaultPartials(Accelerator accelerator, in KeyConvShape shape, ElementType elementType,
+    public static int DefaultPartials(KernelCache cache, in KeyConvShape shape, ElementType elementType,
         int runLength)
     {
+        var accelerator = cache.Accelerator;
         int runs = (shape.TotalK + runLength - 1) / runLength;
         int useful = Math.Max(1, (runs + Warps - 1) / Warps);
-        var kernel = KeyConvKernels.For(accelerator).Backward(elementType, shape.Width).GetKernel();
+        var kernel = KeyConvSpecialization.Backward(cache, elementType, shape.Width).Kernel;
         int resident = accelerator.NumMultiprocessors
             * Math.Max(1, accelerator.EstimateMaxActiveGroupsPerMultiprocessor(kernel, Threads));
         int tiles = TilesFor(shape);
@@ -187,29 +260,34 @@ internal static class KeyConvBackward
     }
 
     /// <summary>Launches the backward and the dW reduction on <paramref name="stream"/>; arguments already validated.</summary>
-    public static void Launch(Accelerator accelerator, AcceleratorStream stream, ElementType elementType,
+    public static void Launch(KernelCache cache, AcceleratorStream stream, ElementType elementType,
         in KeyConvShape shape, in KeyConvBackwardArgs args, ArrayView<float> dW)
     {
-        var kernels = KeyConvKernels.For(accelerator);
-        if (shape.TotalK > 0)
-        {
-            kernels.Backward(elementType, shape.Width)(
-                stream, new KernelConfig(TilesFor(shape) * args.Partials, Threads), args);
-            kernels.ReducePartials(stream, dW.IntLength, args.DwPartials, dW, args.Partials);
-        }
-        else
+        if (shape.TotalK == 0)
         {
             dW.MemSetToZero(stream);
+            return;
         }
+        KeyConvSpecialization.Backward(cache, elementType, shape.Width)
+            .Launch(stream, new KernelConfig(TilesFor(shape) * args.Partials, Threads), args);
+        var reduce = new ReducePartialsArgs(args.DwPartials, dW, args.Partials);
+        KeyConvSpecialization.ReducePartials(cache)
+            .Launch(stream, new KernelConfig((dW.IntLength + ReduceThreads - 1) / ReduceThreads, ReduceThreads), reduce);
     }
 }
+
+/// <summary>Arguments of <see cref="KeyConvBackward.ReducePartialsKernel"/>.</summary>
+/// <param name="Partials">Per-CTA-row sums <c>[PartialCount, W · Channels]</c>.</param>
+/// <param name="DW">The weight gradient <c>[W · Channels]</c>.</param>
+/// <param name="PartialCount">Rows of <paramref name="Partials"/> to add.</param>
+internal readonly record struct ReducePartialsArgs(ArrayView<float> Partials, ArrayView<float> DW, int PartialCount);
 
 /// <summary>Everything the backward kernel reads: views over 4-channel groups and the sizes.</summary>
 internal readonly struct KeyConvBackwardArgs
 {
     /// <summary>Builds the arguments; <paramref name="groups"/> = Channels / 4.</summary>
-    public KeyConvBackwardArgs(ArrayView<PackedHalves4> k, ArrayView<PackedHalves4> dKPrime,
-        ArrayView<int> cuSeqlensK, ArrayView<Lanes4> weights, ArrayView<PackedHalves4> dK,
+    public KeyConvBackwardArgs(ArrayView<PackedHalves2> k, ArrayView<PackedHalves2> dKPrime,
+        ArrayView<int> cuSeqlensK, ArrayView<Lanes2> weights, ArrayView<PackedHalves2> dK,
         ArrayView<float> dwPartials, int batch, int totalK, int groups, int runLength, int partials)
     {
         K = k;
@@ -226,19 +304,19 @@ internal readonly struct KeyConvBackwardArgs
     }
 
     /// <summary>Keys <c>[TotalK, Groups]</c>.</summary>
-    public readonly ArrayView<PackedHalves4> K;
+    public readonly ArrayView<PackedHalves2> K;
 
     /// <summary>Gradient of the convolved keys <c>[TotalK, Groups]</c>.</summary>
-    public readonly ArrayView<PackedHalves4> DKPrime;
+    public readonly ArrayView<PackedHalves2> DKPrime;
 
     /// <summary>Prefix sums of key lengths <c>[Batch+1]</c>.</summary>
     public readonly ArrayView<int> CuSeqlensK;
 
     /// <summary>Weights <c>[W, Groups]</c> fp32.</summary>
-    public readonly ArrayView<Lanes4> Weights;
+    public readonly ArrayView<Lanes2> Weights;
 
     /// <summary>Gradient of the keys <c>[TotalK, Groups]</c>; overlaps neither input.</summary>
-    public readonly ArrayView<PackedHalves4> DK;
+    public readonly ArrayView<PackedHalves2> DK;
 
     /// <summary>Per-CTA-row weight-gradient sums <c>[Partials, W, Channels]</c> fp32.</summary>
     public readonly ArrayView<float> DwPartials;

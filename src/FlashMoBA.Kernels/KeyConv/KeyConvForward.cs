@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using FlashMoBA.Kernels.Primitives;
+using FlashMoBA.Kernels.Runtime;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -19,11 +21,14 @@ internal static class KeyConvForward
     /// <summary>One warp covers 32 × 8 = 256 adjacent channels: each token row is a 512-byte coalesced read.</summary>
     public const int ChannelsPerWarp = 32 * LanesPerThread;
 
-    /// <summary>Warps per CTA, each on its own run of tokens.</summary>
-    public const int Warps = 8;
+    /// <summary>Warps per CTA, each on its own run; small CTAs fill the register file in finer steps (W = 3 fits 5 per SM, W = 5 fits 4).</summary>
+    public const int Warps = 4;
 
     /// <summary>Threads per CTA.</summary>
     public const int Threads = Warps * 32;
+
+    /// <summary>Rows loaded ahead of the one being convolved: loads in flight per lane (≤ ring size 5).</summary>
+    public const int PrefetchDistance = 4;
 
     /// <summary>Tokens per run: the W−1 halo costs (W−1)/RunLength extra (cached) reads.</summary>
     public const int DefaultRunLength = 32;
@@ -31,8 +36,8 @@ internal static class KeyConvForward
     /// <summary>
     /// One warp per (run of tokens, 256-channel tile). <c>Grid.IdxX = runBlock · tiles + tile</c>.
     /// </summary>
-    internal static void Kernel<TPairs, TWidth>(KeyConvForwardArgs args)
-        where TPairs : struct, IHalfPairCodec
+    internal static void Kernel<TElem, TWidth>(KeyConvForwardArgs args)
+        where TElem : struct, IElementOps
         where TWidth : struct, IConvWidth
     {
         int tiles = (args.Groups + 31) / 32;
@@ -49,37 +54,81 @@ internal static class KeyConvForward
         {
             int pieceEnd = Math.Max(pieceStart, Math.Min(runEnd, args.CuSeqlensK[seq + 1]));
             int walkStart = Math.Max(args.CuSeqlensK[seq], pieceStart - (default(TWidth).Taps - 1));
-            ConvolvePiece<TPairs, TWidth>(args, taps, group, walkStart, pieceStart, pieceEnd);
+            ConvolvePiece<TElem, TWidth>(args, taps, group, walkStart, pieceStart, pieceEnd);
             pieceStart = pieceEnd;
         }
     }
 
     /// <summary>
     /// Walks rows <c>[walkStart, pieceEnd)</c> of one sequence from a zero history and writes rows
-    /// <c>[pieceStart, pieceEnd)</c>. The next row's load is issued before this row's math so two
-    /// loads per lane are in flight.
+    /// <c>[pieceStart, pieceEnd)</c>. The body is written out once per ring slot, so the loads of
+    /// the next PrefetchDistance rows are in flight while a row is computed.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ConvolvePiece<TPairs, TWidth>(
+    private static void ConvolvePiece<TElem, TWidth>(
         KeyConvForwardArgs args, ConvTaps8 taps, int group, int walkStart, int pieceStart, int pieceEnd)
-        where TPairs : struct, IHalfPairCodec
+        where TElem : struct, IElementOps
         where TWidth : struct, IConvWidth
     {
-        if (walkStart >= pieceEnd) return;
-        Lanes8 k1 = default, k2 = default, k3 = default, k4 = default;
-        PackedHalves8 next = args.K[walkStart * args.Groups + group];
-        for (int row = walkStart; row < pieceEnd; row++)
+        var walk = new ForwardWalk { Row = walkStart };
+        // Loads are never predicated: a predicated load merges into its slot through a register
+        // move that waits for the data. Rows past the piece re-read its last row instead.
+        int lastRow = pieceEnd - 1;
+        for (int slot = 0; slot < PrefetchDistance; slot++)
+            walk.Ahead.Set(slot, args.K[Math.Min(walkStart + slot, lastRow) * args.Groups + group]);
+        // The exit tests sit between the steps, not inside them: a step that might not run would
+        // merge its ring slots through moves, which again wait for the loads.
+        for (; ; )
         {
-            Lanes8 k0 = Lanes8.Unpack<TPairs>(next);
-            if (row + 1 < pieceEnd) next = args.K[(row + 1) * args.Groups + group];
-            Lanes8 pre = taps.Convolve<TWidth>(k0, k1, k2, k3, k4);
-            if (row >= pieceStart)
-                args.KOut[row * args.Groups + group] = Lanes8.Pack<TPairs>(Lanes8.Add(k0, Lanes8.Silu(pre)));
-            k4 = k3;
-            k3 = k2;
-            k2 = k1;
-            k1 = k0;
+            if (walk.Row >= pieceEnd) break;
+            Step<TElem, TWidth>(ref walk, 0, args, taps, group, pieceStart, pieceEnd);
+            if (walk.Row >= pieceEnd) break;
+            Step<TElem, TWidth>(ref walk, 1, args, taps, group, pieceStart, pieceEnd);
+            if (walk.Row >= pieceEnd) break;
+            Step<TElem, TWidth>(ref walk, 2, args, taps, group, pieceStart, pieceEnd);
+            if (walk.Row >= pieceEnd) break;
+            Step<TElem, TWidth>(ref walk, 3, args, taps, group, pieceStart, pieceEnd);
+            if (walk.Row >= pieceEnd) break;
+            Step<TElem, TWidth>(ref walk, 4, args, taps, group, pieceStart, pieceEnd);
         }
+    }
+
+    /// <summary>
+    /// One row: takes it from the prefetch ring, loads the row PrefetchDistance ahead into the slot
+    /// freed one step ago, convolves it with the rows before it and stores k′ when the row belongs
+    /// to the piece.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step<TElem, TWidth>(ref ForwardWalk walk, int slot, KeyConvForwardArgs args,
+        ConvTaps8 taps, int group, int pieceStart, int pieceEnd)
+        where TElem : struct, IElementOps
+        where TWidth : struct, IConvWidth
+    {
+        int row = walk.Row;
+        Lanes8 k0 = Lanes8.Unpack<TElem>(walk.Ahead.Get(slot));
+        int aheadRow = Math.Min(row + PrefetchDistance, pieceEnd - 1);
+        walk.Ahead.Set(Ring5<PackedHalves8>.Back(slot, Ring5<PackedHalves8>.Size - PrefetchDistance),
+            args.K[aheadRow * args.Groups + group]);
+        walk.Behind.Set(slot, k0);
+        Lanes8 pre = taps.Convolve<TWidth>(k0, walk.Behind.Get(Ring5<Lanes8>.Back(slot, 1)),
+            walk.Behind.Get(Ring5<Lanes8>.Back(slot, 2)), walk.Behind.Get(Ring5<Lanes8>.Back(slot, 3)),
+            walk.Behind.Get(Ring5<Lanes8>.Back(slot, 4)));
+        if (row >= pieceStart)
+            args.KOut[row * args.Groups + group] = Lanes8.Pack<TElem>(Lanes8.Add(k0, Lanes8.Silu(pre)));
+        walk.Row = row + 1;
+    }
+
+    /// <summary>State of one lane's walk: the rows loaded ahead and the rows already convolved.</summary>
+    private struct ForwardWalk
+    {
+        /// <summary>Packed rows <c>Row .. Row+PrefetchDistance−1</c>; row r sits in slot (r − walk start) mod 5.</summary>
+        public Ring5<PackedHalves8> Ahead;
+
+        /// <summary>Unpacked rows <c>Row−5 .. Row−1</c> (zero before the walk start).</summary>
+        public Ring5<Lanes8> Behind;
+
+        /// <summary>Next row to convolve.</summary>
+        public int Row;
     }
 
     /// <summary>Grid size for <paramref name="shape"/> at <paramref name="runLength"/> tokens per run.</summary>
@@ -92,12 +141,12 @@ internal static class KeyConvForward
     }
 
     /// <summary>Launches the forward on <paramref name="stream"/>; arguments already validated.</summary>
-    public static void Launch(Accelerator accelerator, AcceleratorStream stream, ElementType elementType,
+    public static void Launch(KernelCache cache, AcceleratorStream stream, ElementType elementType,
         in KeyConvShape shape, in KeyConvForwardArgs args)
     {
         if (shape.TotalK == 0) return;
-        var kernel = KeyConvKernels.For(accelerator).Forward(elementType, shape.Width);
-        kernel(stream, GridFor(shape, args.RunLength), args);
+        KeyConvSpecialization.Forward(cache, elementType, shape.Width)
+            .Launch(stream, GridFor(shape, args.RunLength), args);
     }
 }
 

@@ -1,3 +1,4 @@
+using FlashMoBA.Kernels.Runtime;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -33,7 +34,7 @@ internal static class KeyConvolution
         int groups = shape.Channels / KeyConvForward.LanesPerThread;
         var args = new KeyConvForwardArgs(k.BaseView.Cast<PackedHalves8>(), cuSeqlensK, weights.BaseView.Cast<Lanes8>(),
             kOut.BaseView.Cast<PackedHalves8>(), shape.Batch, shape.TotalK, groups, runLength);
-        KeyConvForward.Launch(stream.Accelerator, stream, elementType, shape, args);
+        KeyConvForward.Launch(KernelCache.For(stream.Accelerator), stream, elementType, shape, args);
     }
 
     /// <summary>Allocates k′ on the stream's accelerator and computes it (see the overload with an output view).</summary>
@@ -64,7 +65,7 @@ internal static class KeyConvolution
         ArgumentNullException.ThrowIfNull(accelerator);
         shape.Validate(nameof(shape));
         RequireRunLength(runLength);
-        return KeyConvBackward.DefaultPartials(accelerator, shape, elementType, runLength);
+        return KeyConvBackward.DefaultPartials(KernelCache.For(accelerator), shape, elementType, runLength);
     }
 
     /// <summary>
@@ -99,11 +100,11 @@ internal static class KeyConvolution
         RequireDisjoint(dW, dwPartials, nameof(dW), nameof(dwPartials));
 
         int groups = shape.Channels / KeyConvBackward.LanesPerThread;
-        var args = new KeyConvBackwardArgs(k.BaseView.Cast<PackedHalves4>(), dKPrime.BaseView.Cast<PackedHalves4>(), cuSeqlensK,
-            weights.BaseView.Cast<Lanes4>(), dK.BaseView.Cast<PackedHalves4>(),
+        var args = new KeyConvBackwardArgs(k.BaseView.Cast<PackedHalves2>(), dKPrime.BaseView.Cast<PackedHalves2>(), cuSeqlensK,
+            weights.BaseView.Cast<Lanes2>(), dK.BaseView.Cast<PackedHalves2>(),
             dwPartials.SubView(0, (long)partials * shape.WeightElements),
             shape.Batch, shape.TotalK, groups, runLength, partials);
-        KeyConvBackward.Launch(stream.Accelerator, stream, elementType, shape, args, dW);
+        KeyConvBackward.Launch(KernelCache.For(stream.Accelerator), stream, elementType, shape, args, dW);
     }
 
     /// <summary>Allocates dK, dW and the scratch on the stream's accelerator and computes them.</summary>
@@ -116,7 +117,8 @@ internal static class KeyConvolution
         var elementType = ElementTypeOf<T>(nameof(k));
         shape.Validate(nameof(shape));
         var accelerator = stream.Accelerator;
-        int partials = KeyConvBackward.DefaultPartials(accelerator, shape, elementType, KeyConvBackward.DefaultRunLength);
+        int partials = KeyConvBackward.DefaultPartials(KernelCache.For(accelerator), shape, elementType,
+            KeyConvBackward.DefaultRunLength);
         var dK = accelerator.Allocate1D<T>(shape.KeyElements);
         var dW = accelerator.Allocate1D<float>(shape.WeightElements);
         try

@@ -3,122 +3,110 @@
 // </auto-generated>
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using FlashMoBA.Kernels.Primitives;
 using ILGPU;
 
 namespace FlashMoBA.Kernels.KeyConv;
 
-/// <summary>4 fp32 channels held by one thread: one register per field.</summary>
+/// <summary>2 fp32 channels held by one thread: one register per field.</summary>
 [StructLayout(LayoutKind.Sequential)]
-internal struct Lanes4
+internal struct Lanes2
 {
     /// <summary>Channel values, lowest channel first.</summary>
-    public float F0, F1, F2, F3;
+    public float F0, F1;
 
     /// <summary>a * b + c per channel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lanes4 MulAdd(Lanes4 a, Lanes4 b, Lanes4 c)
+    public static Lanes2 MulAdd(Lanes2 a, Lanes2 b, Lanes2 c)
     {
-        Lanes4 r;
+        Lanes2 r;
         r.F0 = a.F0 * b.F0 + c.F0;
         r.F1 = a.F1 * b.F1 + c.F1;
-        r.F2 = a.F2 * b.F2 + c.F2;
-        r.F3 = a.F3 * b.F3 + c.F3;
         return r;
     }
 
     /// <summary>a * b per channel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lanes4 Mul(Lanes4 a, Lanes4 b)
+    public static Lanes2 Mul(Lanes2 a, Lanes2 b)
     {
-        Lanes4 r;
+        Lanes2 r;
         r.F0 = a.F0 * b.F0;
         r.F1 = a.F1 * b.F1;
-        r.F2 = a.F2 * b.F2;
-        r.F3 = a.F3 * b.F3;
         return r;
     }
 
     /// <summary>a + b per channel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lanes4 Add(Lanes4 a, Lanes4 b)
+    public static Lanes2 Add(Lanes2 a, Lanes2 b)
     {
-        Lanes4 r;
+        Lanes2 r;
         r.F0 = a.F0 + b.F0;
         r.F1 = a.F1 + b.F1;
-        r.F2 = a.F2 + b.F2;
-        r.F3 = a.F3 + b.F3;
         return r;
     }
 
     /// <summary>x * sigmoid(x) per channel (see <see cref="SiluMath"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lanes4 Silu(Lanes4 x)
+    public static Lanes2 Silu(Lanes2 x)
     {
-        Lanes4 r;
+        Lanes2 r;
         r.F0 = SiluMath.Silu(x.F0);
         r.F1 = SiluMath.Silu(x.F1);
-        r.F2 = SiluMath.Silu(x.F2);
-        r.F3 = SiluMath.Silu(x.F3);
         return r;
     }
 
     /// <summary>d/dx SiLU(x) per channel (see <see cref="SiluMath"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lanes4 SiluDerivative(Lanes4 x)
+    public static Lanes2 SiluDerivative(Lanes2 x)
     {
-        Lanes4 r;
+        Lanes2 r;
         r.F0 = SiluMath.SiluDerivative(x.F0);
         r.F1 = SiluMath.SiluDerivative(x.F1);
-        r.F2 = SiluMath.SiluDerivative(x.F2);
-        r.F3 = SiluMath.SiluDerivative(x.F3);
         return r;
     }
 
-    /// <summary>Widens 4 packed 16-bit values to fp32.</summary>
+    /// <summary>Widens 2 packed 16-bit values to fp32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lanes4 Unpack<TPairs>(PackedHalves4 packed)
-        where TPairs : struct, IHalfPairCodec
+    public static Lanes2 Unpack<TElem>(PackedHalves2 packed)
+        where TElem : struct, IElementOps
     {
-        Lanes4 r;
-        r.F0 = default(TPairs).Low(packed.P0);
-        r.F1 = default(TPairs).High(packed.P0);
-        r.F2 = default(TPairs).Low(packed.P1);
-        r.F3 = default(TPairs).High(packed.P1);
+        Lanes2 r;
+        r.F0 = default(TElem).Lo(packed.P0);
+        r.F1 = default(TElem).Hi(packed.P0);
         return r;
     }
 
-    /// <summary>Rounds 4 fp32 values to packed 16-bit values (nearest even).</summary>
+    /// <summary>Rounds 2 fp32 values to packed 16-bit values (nearest even).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static PackedHalves4 Pack<TPairs>(Lanes4 values)
-        where TPairs : struct, IHalfPairCodec
+    public static PackedHalves2 Pack<TElem>(Lanes2 values)
+        where TElem : struct, IElementOps
     {
-        PackedHalves4 r;
-        r.P0 = default(TPairs).Pack(values.F0, values.F1);
-        r.P1 = default(TPairs).Pack(values.F2, values.F3);
+        PackedHalves2 r;
+        r.P0 = default(TElem).Pack(values.F0, values.F1);
         return r;
     }
 }
 
-/// <summary>4 fp16 or bf16 values as 2 32-bit pairs (8 bytes: one vector load).</summary>
+/// <summary>2 fp16 or bf16 values as 1 32-bit pairs (4 bytes: one vector load).</summary>
 [StructLayout(LayoutKind.Sequential)]
-internal struct PackedHalves4
+internal struct PackedHalves2
 {
     /// <summary>Pairs, lowest channel in the low half of P0.</summary>
-    public uint P0, P1;
+    public uint P0;
 }
 
-/// <summary>One Lanes4 per tap (W ≤ 5): a thread's weights, or its weight-gradient sums.</summary>
-internal struct ConvTaps4
+/// <summary>One Lanes2 per tap (W ≤ 5): a thread's weights, or its weight-gradient sums.</summary>
+internal struct ConvTaps2
 {
     /// <summary>Weights w_ℓ, ℓ = 0 multiplying the current token; taps ≥ W stay zero.</summary>
-    public Lanes4 W0, W1, W2, W3, W4;
+    public Lanes2 W0, W1, W2, W3, W4;
 
-    /// <summary>Loads the taps of 4-channel group <paramref name="group"/> from weights <c>[W, groups]</c>.</summary>
+    /// <summary>Loads the taps of 2-channel group <paramref name="group"/> from weights <c>[W, groups]</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ConvTaps4 Load<TWidth>(ArrayView<Lanes4> weights, int groups, int group)
+    public static ConvTaps2 Load<TWidth>(ArrayView<Lanes2> weights, int groups, int group)
         where TWidth : struct, IConvWidth
     {
-        ConvTaps4 t = default;
+        ConvTaps2 t = default;
         t.W0 = weights[group];
         t.W1 = weights[groups + group];
         t.W2 = weights[2 * groups + group];
@@ -132,53 +120,32 @@ internal struct ConvTaps4
 
     /// <summary>Σ_ℓ w_ℓ ⊙ x_ℓ where x_ℓ is the token ℓ rows back (the causal convolution).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly Lanes4 Convolve<TWidth>(Lanes4 x0, Lanes4 x1, Lanes4 x2, Lanes4 x3, Lanes4 x4)
+    public readonly Lanes2 Convolve<TWidth>(Lanes2 x0, Lanes2 x1, Lanes2 x2, Lanes2 x3, Lanes2 x4)
         where TWidth : struct, IConvWidth
     {
-        Lanes4 sum = Lanes4.Mul(W0, x0);
-        sum = Lanes4.MulAdd(W1, x1, sum);
-        sum = Lanes4.MulAdd(W2, x2, sum);
+        Lanes2 sum = Lanes2.Mul(W0, x0);
+        sum = Lanes2.MulAdd(W1, x1, sum);
+        sum = Lanes2.MulAdd(W2, x2, sum);
         if (default(TWidth).Taps == 5)
         {
-            sum = Lanes4.MulAdd(W3, x3, sum);
-            sum = Lanes4.MulAdd(W4, x4, sum);
+            sum = Lanes2.MulAdd(W3, x3, sum);
+            sum = Lanes2.MulAdd(W4, x4, sum);
         }
         return sum;
     }
 
-    /// <summary>
-    /// Σ_ℓ w_ℓ ⊙ y_{W−1−ℓ} where y_j is the value j rows back: the transposed convolution
-    /// Σ_ℓ w_ℓ ⊙ g_{t+ℓ} evaluated at t = (newest row) − (W−1).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly Lanes4 ConvolveTransposed<TWidth>(Lanes4 y0, Lanes4 y1, Lanes4 y2, Lanes4 y3, Lanes4 y4)
-        where TWidth : struct, IConvWidth
-    {
-        if (default(TWidth).Taps == 5)
-        {
-            Lanes4 sum5 = Lanes4.Mul(W0, y4);
-            sum5 = Lanes4.MulAdd(W1, y3, sum5);
-            sum5 = Lanes4.MulAdd(W2, y2, sum5);
-            sum5 = Lanes4.MulAdd(W3, y1, sum5);
-            return Lanes4.MulAdd(W4, y0, sum5);
-        }
-        Lanes4 sum3 = Lanes4.Mul(W0, y2);
-        sum3 = Lanes4.MulAdd(W1, y1, sum3);
-        return Lanes4.MulAdd(W2, y0, sum3);
-    }
-
     /// <summary>W_ℓ += g ⊙ x_ℓ for ℓ &lt; W: accumulates the weight gradient of one token.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Accumulate<TWidth>(Lanes4 g, Lanes4 x0, Lanes4 x1, Lanes4 x2, Lanes4 x3, Lanes4 x4)
+    public void Accumulate<TWidth>(Lanes2 g, Lanes2 x0, Lanes2 x1, Lanes2 x2, Lanes2 x3, Lanes2 x4)
         where TWidth : struct, IConvWidth
     {
-        W0 = Lanes4.MulAdd(g, x0, W0);
-        W1 = Lanes4.MulAdd(g, x1, W1);
-        W2 = Lanes4.MulAdd(g, x2, W2);
+        W0 = Lanes2.MulAdd(g, x0, W0);
+        W1 = Lanes2.MulAdd(g, x1, W1);
+        W2 = Lanes2.MulAdd(g, x2, W2);
         if (default(TWidth).Taps == 5)
         {
-            W3 = Lanes4.MulAdd(g, x3, W3);
-            W4 = Lanes4.MulAdd(g, x4, W4);
+            W3 = Lanes2.MulAdd(g, x3, W3);
+            W4 = Lanes2.MulAdd(g, x4, W4);
         }
     }
 }
@@ -272,31 +239,31 @@ internal struct Lanes8
 
     /// <summary>Widens 8 packed 16-bit values to fp32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lanes8 Unpack<TPairs>(PackedHalves8 packed)
-        where TPairs : struct, IHalfPairCodec
+    public static Lanes8 Unpack<TElem>(PackedHalves8 packed)
+        where TElem : struct, IElementOps
     {
         Lanes8 r;
-        r.F0 = default(TPairs).Low(packed.P0);
-        r.F1 = default(TPairs).High(packed.P0);
-        r.F2 = default(TPairs).Low(packed.P1);
-        r.F3 = default(TPairs).High(packed.P1);
-        r.F4 = default(TPairs).Low(packed.P2);
-        r.F5 = default(TPairs).High(packed.P2);
-        r.F6 = default(TPairs).Low(packed.P3);
-        r.F7 = default(TPairs).High(packed.P3);
+        r.F0 = default(TElem).Lo(packed.P0);
+        r.F1 = default(TElem).Hi(packed.P0);
+        r.F2 = default(TElem).Lo(packed.P1);
+        r.F3 = default(TElem).Hi(packed.P1);
+        r.F4 = default(TElem).Lo(packed.P2);
+        r.F5 = default(TElem).Hi(packed.P2);
+        r.F6 = default(TElem).Lo(packed.P3);
+        r.F7 = default(TElem).Hi(packed.P3);
         return r;
     }
 
     /// <summary>Rounds 8 fp32 values to packed 16-bit values (nearest even).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static PackedHalves8 Pack<TPairs>(Lanes8 values)
-        where TPairs : struct, IHalfPairCodec
+    public static PackedHalves8 Pack<TElem>(Lanes8 values)
+        where TElem : struct, IElementOps
     {
         PackedHalves8 r;
-        r.P0 = default(TPairs).Pack(values.F0, values.F1);
-        r.P1 = default(TPairs).Pack(values.F2, values.F3);
-        r.P2 = default(TPairs).Pack(values.F4, values.F5);
-        r.P3 = default(TPairs).Pack(values.F6, values.F7);
+        r.P0 = default(TElem).Pack(values.F0, values.F1);
+        r.P1 = default(TElem).Pack(values.F2, values.F3);
+        r.P2 = default(TElem).Pack(values.F4, values.F5);
+        r.P3 = default(TElem).Pack(values.F6, values.F7);
         return r;
     }
 }
@@ -346,27 +313,6 @@ internal struct ConvTaps8
             sum = Lanes8.MulAdd(W4, x4, sum);
         }
         return sum;
-    }
-
-    /// <summary>
-    /// Σ_ℓ w_ℓ ⊙ y_{W−1−ℓ} where y_j is the value j rows back: the transposed convolution
-    /// Σ_ℓ w_ℓ ⊙ g_{t+ℓ} evaluated at t = (newest row) − (W−1).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly Lanes8 ConvolveTransposed<TWidth>(Lanes8 y0, Lanes8 y1, Lanes8 y2, Lanes8 y3, Lanes8 y4)
-        where TWidth : struct, IConvWidth
-    {
-        if (default(TWidth).Taps == 5)
-        {
-            Lanes8 sum5 = Lanes8.Mul(W0, y4);
-            sum5 = Lanes8.MulAdd(W1, y3, sum5);
-            sum5 = Lanes8.MulAdd(W2, y2, sum5);
-            sum5 = Lanes8.MulAdd(W3, y1, sum5);
-            return Lanes8.MulAdd(W4, y0, sum5);
-        }
-        Lanes8 sum3 = Lanes8.Mul(W0, y2);
-        sum3 = Lanes8.MulAdd(W1, y1, sum3);
-        return Lanes8.MulAdd(W2, y0, sum3);
     }
 
     /// <summary>W_ℓ += g ⊙ x_ℓ for ℓ &lt; W: accumulates the weight gradient of one token.</summary>

@@ -6,7 +6,7 @@ channels must be scalar fields with the per-lane code written out. This script w
 Run from this folder: python3 generate_lanes.py
 """
 
-WIDTHS = (4, 8)
+WIDTHS = (2, 8)
 
 
 def lanes(n):
@@ -64,24 +64,24 @@ def lanes(n):
         w("")
     w(f"    /// <summary>Widens {n} packed 16-bit values to fp32.</summary>")
     w("    [MethodImpl(MethodImplOptions.AggressiveInlining)]")
-    w(f"    public static Lanes{n} Unpack<TPairs>(PackedHalves{n} packed)")
-    w("        where TPairs : struct, IHalfPairCodec")
+    w(f"    public static Lanes{n} Unpack<TElem>(PackedHalves{n} packed)")
+    w("        where TElem : struct, IElementOps")
     w("    {")
     w(f"        Lanes{n} r;")
     for p in range(pairs):
-        w(f"        r.F{2 * p} = default(TPairs).Low(packed.P{p});")
-        w(f"        r.F{2 * p + 1} = default(TPairs).High(packed.P{p});")
+        w(f"        r.F{2 * p} = default(TElem).Lo(packed.P{p});")
+        w(f"        r.F{2 * p + 1} = default(TElem).Hi(packed.P{p});")
     w("        return r;")
     w("    }")
     w("")
     w(f"    /// <summary>Rounds {n} fp32 values to packed 16-bit values (nearest even).</summary>")
     w("    [MethodImpl(MethodImplOptions.AggressiveInlining)]")
-    w(f"    public static PackedHalves{n} Pack<TPairs>(Lanes{n} values)")
-    w("        where TPairs : struct, IHalfPairCodec")
+    w(f"    public static PackedHalves{n} Pack<TElem>(Lanes{n} values)")
+    w("        where TElem : struct, IElementOps")
     w("    {")
     w(f"        PackedHalves{n} r;")
     for p in range(pairs):
-        w(f"        r.P{p} = default(TPairs).Pack(values.F{2 * p}, values.F{2 * p + 1});")
+        w(f"        r.P{p} = default(TElem).Pack(values.F{2 * p}, values.F{2 * p + 1});")
     w("        return r;")
     w("    }")
     w("}")
@@ -139,27 +139,6 @@ def taps(n):
     w("        return sum;")
     w("    }")
     w("")
-    w("    /// <summary>")
-    w("    /// Σ_ℓ w_ℓ ⊙ y_{W−1−ℓ} where y_j is the value j rows back: the transposed convolution")
-    w("    /// Σ_ℓ w_ℓ ⊙ g_{t+ℓ} evaluated at t = (newest row) − (W−1).")
-    w("    /// </summary>")
-    w("    [MethodImpl(MethodImplOptions.AggressiveInlining)]")
-    w(f"    public readonly {L} ConvolveTransposed<TWidth>({L} y0, {L} y1, {L} y2, {L} y3, {L} y4)")
-    w("        where TWidth : struct, IConvWidth")
-    w("    {")
-    w("        if (default(TWidth).Taps == 5)")
-    w("        {")
-    w(f"            {L} sum5 = {L}.Mul(W0, y4);")
-    w(f"            sum5 = {L}.MulAdd(W1, y3, sum5);")
-    w(f"            sum5 = {L}.MulAdd(W2, y2, sum5);")
-    w(f"            sum5 = {L}.MulAdd(W3, y1, sum5);")
-    w(f"            return {L}.MulAdd(W4, y0, sum5);")
-    w("        }")
-    w(f"        {L} sum3 = {L}.Mul(W0, y2);")
-    w(f"        sum3 = {L}.MulAdd(W1, y1, sum3);")
-    w(f"        return {L}.MulAdd(W2, y0, sum3);")
-    w("    }")
-    w("")
     w("    /// <summary>W_ℓ += g ⊙ x_ℓ for ℓ &lt; W: accumulates the weight gradient of one token.</summary>")
     w("    [MethodImpl(MethodImplOptions.AggressiveInlining)]")
     w(f"    public void Accumulate<TWidth>({L} g, {L} x0, {L} x1, {L} x2, {L} x3, {L} x4)")
@@ -185,6 +164,7 @@ def main():
         "// </auto-generated>",
         "using System.Runtime.CompilerServices;",
         "using System.Runtime.InteropServices;",
+        "using FlashMoBA.Kernels.Primitives;",
         "using ILGPU;",
         "",
         "namespace FlashMoBA.Kernels.KeyConv;",

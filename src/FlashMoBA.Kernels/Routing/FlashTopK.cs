@@ -34,7 +34,8 @@ internal static class FlashTopK
     public const int BlockN = 32;
 
     /// <summary>Packed pairs of padding per staged row: a row stride ≡ 4 (mod 8) words puts the eight
-    /// rows of a fragment load on distinct bank quads, so fragment loads are conflict-free.</summary>
+    /// rows of a fragment load on distinct bank quads, so fragment loads are conflict-free; 4 words
+    /// also keep every row 16-byte aligned for vector stores.</summary>
     public const int RowPadWords = 4;
 
     /// <summary>Row stride of a warp's score tile in floats: 33 makes lane r reading row r column c hit
@@ -86,8 +87,8 @@ internal static class FlashTopK
         /// <summary>Slots per row.</summary>
         public readonly int TopK = topK;
 
-        /// <summary>Bottom-right causal routing.</summary>
-        public readonly bool Causal = causal;
+        /// <summary>Bottom-right causal routing when 1 (an int: kernel arguments must be blittable).</summary>
+        public readonly int Causal = causal ? 1 : 0;
     }
 
     /// <summary>Packed words per staged row.</summary>
@@ -115,14 +116,14 @@ internal static class FlashTopK
         int blocks = (lenK + args.BlockSize - 1) / args.BlockSize;
         int tileRow0 = (tile - args.CuTiles[sequence]) * BlockM;
         int kvHead = head / (args.Heads / args.HeadsKv);
-        int candidates = Candidates(args.TopK, args.Causal);
+        int candidates = Candidates(args.TopK, args.Causal != 0);
         int stride = RowStride(args.HeadDim);
         int pairs = args.HeadDim / 2;
 
         // Causal: candidates of a row are the blocks before its own; the tile needs those of its last row.
         int lastRow = XMath.Min(tileRow0 + BlockM, lenQ) - 1;
-        int blockEnd = args.Causal ? XMath.Max(0, lastRow + lenK - lenQ) / args.BlockSize : blocks;
-        if (args.Causal && lastRow + lenK - lenQ < 0)
+        int blockEnd = args.Causal != 0 ? XMath.Max(0, lastRow + lenK - lenQ) / args.BlockSize : blocks;
+        if (args.Causal != 0 && lastRow + lenK - lenQ < 0)
             blockEnd = 0;
         if (candidates == 0)
             blockEnd = 0;
@@ -137,37 +138,46 @@ internal static class FlashTopK
                        .Cast<float>().SubView(Warp.WarpIdx * WarpRows * ScoreStride, WarpRows * ScoreStride);
 
         // ---- prologue: stage the query tile, empty the lists -------------------------------------
-        long qRowStride = (long)args.Heads * pairs;
-        for (int i = Group.IdxX; i < BlockM * pairs; i += Threads)
+        int vectors = pairs / 4, stride4 = stride / 4;
+        if (blockEnd > 0)
         {
-            int r = i / pairs, c = i - r * pairs;
-            int row = tileRow0 + r;
-            sQ[r * stride + c] = row < lenQ ? args.Q[(queryStart + row) * qRowStride + (long)head * pairs + c] : 0u;
+            long qRowStride4 = (long)args.Heads * vectors;
+            RowStaging.Copy(sQ.Cast<Words4>(), stride4, args.Q.Cast<Words4>(),
+                            (queryStart + tileRow0) * qRowStride4 + (long)head * vectors, qRowStride4,
+                            BlockM, lenQ - tileRow0, vectors, Threads);
         }
 
         int lane = Warp.LaneIdx;
-        int myRow = tileRow0 + Warp.WarpIdx * WarpRows + lane;
+        int warpRow0 = tileRow0 + Warp.WarpIdx * WarpRows;
+        int myRow = warpRow0 + lane;
         int myPosition = myRow + lenK - lenQ;
-        bool rowActive = myRow < lenQ && (!args.Causal || myPosition >= 0);
-        int myLimit = args.Causal ? XMath.Max(myPosition, 0) / args.BlockSize : blocks;
+        bool rowActive = myRow < lenQ && (args.Causal == 0 || myPosition >= 0);
+        int myLimit = args.Causal != 0 ? XMath.Max(myPosition, 0) / args.BlockSize : blocks;
         int listBase = (Warp.WarpIdx * WarpRows + lane) * candidates;
         for (int i = 0; i < candidates; i++)
             lists[listBase + i] = 0ul;
         ulong threshold = 0ul;
         float thresholdScore = float.NegativeInfinity;
 
+        // A warp skips the tiles none of its rows can use: past its last row's own block (causal) or
+        // all of them when its rows lie beyond the sequence. The test is warp-uniform, as MMA needs.
+        int warpLastRow = XMath.Min(warpRow0 + WarpRows, lenQ) - 1;
+        int warpBlockEnd = args.Causal != 0 ? (warpLastRow + lenK - lenQ) / args.BlockSize : blocks;
+        if (warpLastRow < warpRow0 || (args.Causal != 0 && warpLastRow + lenK - lenQ < 0))
+            warpBlockEnd = 0;
+
         // ---- main loop: stream centroid tiles -----------------------------------------------------
-        long centroidRowStride = (long)args.HeadsKv * pairs;
-        long centroidBase = (long)args.CuBlocks[sequence] * centroidRowStride + (long)kvHead * pairs;
+        long centroidRowStride4 = (long)args.HeadsKv * vectors;
+        long centroidBase4 = (long)args.CuBlocks[sequence] * centroidRowStride4 + (long)kvHead * vectors;
         for (int n0 = 0; n0 < blockEnd; n0 += BlockN)
         {
             Group.Barrier();
-            for (int i = Group.IdxX; i < BlockN * pairs; i += Threads)
-            {
-                int r = i / pairs, c = i - r * pairs;
-                sC[r * stride + c] = n0 + r < blocks ? args.Centroids[centroidBase + (n0 + r) * centroidRowStride + c] : 0u;
-            }
+            RowStaging.Copy(sC.Cast<Words4>(), stride4, args.Centroids.Cast<Words4>(),
+                            centroidBase4 + n0 * centroidRowStride4, centroidRowStride4, BlockN, blocks - n0, vectors,
+                            Threads);
             Group.Barrier();
+            if (n0 >= warpBlockEnd)
+                continue;
 
             var scores = default(ScoreTile32x32);
             scores.Accumulate<TElem>(sQ, sC, Warp.WarpIdx * WarpRows, stride, pairs);
@@ -199,7 +209,7 @@ internal static class FlashTopK
             return;
         long outBase = ((long)(queryStart + myRow) * args.Heads + head) * args.TopK;
         int slot = 0;
-        if (args.Causal && rowActive)
+        if (args.Causal != 0 && rowActive)
             args.TopkIndex[outBase + slot++] = myPosition / args.BlockSize;
         for (int i = 0; i < candidates; i++)
         {

@@ -91,5 +91,10 @@ internal sealed class Router
             throw new ArgumentException($"q must have TotalQ × H × d = {qLength} elements, not {q.Length}.", nameof(q));
         if (k.Length != kLength)
             throw new ArgumentException($"k must have TotalK × Hk × d = {kLength} elements, not {k.Length}.", nameof(k));
+        // The kernels read q and k in 16-byte vectors.
+        if (q.Length > 0 && q.AlignTo16().Prefix.Length != 0)
+            throw new ArgumentException("q must start at a 16-byte aligned address.", nameof(q));
+        if (k.Length > 0 && k.AlignTo16().Prefix.Length != 0)
+            throw new ArgumentException("k must start at a 16-byte aligned address.", nameof(k));
     }
 }

@@ -157,8 +157,6 @@ internal sealed class RoutingGeometry
         if ((long)geometry.TotalQ * heads * topK > int.MaxValue)
             throw new ArgumentException("totalQ × heads × topK must fit in int32 (selection offsets are int32).",
                                         nameof(cuSeqlensQ));
-        if ((long)geometry.TotalK * headsKv * headDim > int.MaxValue || (long)geometry.TotalQ * heads * headDim > int.MaxValue)
-            throw new ArgumentException("q and k must have fewer than 2^31 elements.", nameof(cuSeqlensQ));
         if (geometry.ChunkCells > int.MaxValue)
             throw new ArgumentException("too many key blocks × heads × chunks for the reindex count matrix.",
                                         nameof(blockSize));

@@ -11,15 +11,15 @@ public sealed class KeyConvLayoutTests
     {
         Assert.Equal(2 * KeyConvForward.LanesPerThread, Interop.SizeOf<PackedHalves8>());
         Assert.Equal(16, Interop.SizeOf<PackedHalves8>());
-        Assert.Equal(2 * KeyConvBackward.LanesPerThread, Interop.SizeOf<PackedHalves4>());
+        Assert.Equal(2 * KeyConvBackward.LanesPerThread, Interop.SizeOf<PackedHalves2>());
         Assert.Equal(4 * KeyConvForward.LanesPerThread, Interop.SizeOf<Lanes8>());
-        Assert.Equal(4 * KeyConvBackward.LanesPerThread, Interop.SizeOf<Lanes4>());
+        Assert.Equal(4 * KeyConvBackward.LanesPerThread, Interop.SizeOf<Lanes2>());
     }
 
     [Fact]
     public void BackwardDwFold_FitsStaticSharedMemory()
     {
-        int foldBytes = KeyConvBackward.Warps * KeyConvBackward.MaxTaps * 32 * Interop.SizeOf<Lanes4>();
+        int foldBytes = KeyConvBackward.Warps * KeyConvBackward.MaxTaps * 32 * Interop.SizeOf<Lanes2>();
         Assert.True(foldBytes <= 48 * 1024, $"{foldBytes} bytes exceed the 48 KB static shared-memory limit.");
     }
 

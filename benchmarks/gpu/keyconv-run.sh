@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine from the folder keyconv-publish.sh filled: the CLI's key-conv verify family on
+# CUDA, then the harness (kernel attributes, verification, benchmark). Output also goes to
+# $OUT/keyconv-gpu.log when OUT is set. Exit code: non-zero when any check fails.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+app=$(mktemp -d)
+tar -C "$app" -xJf "$here/flashmoba.tar.xz"
+log=${OUT:-/tmp}/keyconv-gpu.log
+{
+  nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.max.mem --format=csv
+  "$app/flashmoba" verify --family keyconv --device cuda; verify=$?
+  "$app/FlashMoBA.KeyConvBench" gpu; harness=$?
+  echo "verify exit $verify, harness exit $harness"
+  [ "$verify" -eq 0 ] && [ "$harness" -eq 0 ]
+} 2>&1 | tee "$log"
+exit "${PIPESTATUS[0]}"
