@@ -63,9 +63,19 @@ internal static partial class MobaBackward
 
         long kvRowStride = (long)args.HeadsKv * chunksPerRow;
         long kvFirst = ((long)(block.Sequence.KStart + keyStart) * args.HeadsKv + kvHead) * chunksPerRow;
-        TileCopy.GlobalToShared(args.K, kvFirst, kvRowStride, keyEnd - keyStart, shared, layout.Keys, KeyTile, thread, Threads);
-        TileCopy.GlobalToShared(args.V, kvFirst, kvRowStride, keyEnd - keyStart, shared, layout.Values, KeyTile, thread, Threads);
+        TileGather.GlobalToSharedPair(args.K, args.V, new StridedRows(kvFirst, kvRowStride, keyEnd - keyStart), shared,
+            layout.Keys, layout.Values, KeyTile, thread, Threads);
 
+        var keysT = new TransposedTileB(layout.Keys);
+        var valuesT = new TransposedTileB(layout.Values);
+        var keysB = new TileB(layout.Keys);
+        var queries = new TileA(layout.Queries);
+        var queriesB = new TileB(layout.Queries);
+        var outputGrads = new TileA(layout.OutputGrads);
+        var outputGradsB = new TileB(layout.OutputGrads);
+        var probabilitiesT = new TransposedTileA(layout.Probabilities);
+        var scoreGrads = new TileA(layout.ScoreGrads);
+        var scoreGradsT = new TransposedTileA(layout.ScoreGrads);
         var dKLeft = default(Acc16x32F32);
         var dKRight = default(Acc16x32F32);
         var dVLeft = default(Acc16x32F32);
@@ -86,22 +96,17 @@ internal static partial class MobaBackward
                     LoadRow(rows, thread, localRow, block, keyEnd, head, args, chunksPerRow);
                 }
                 Group.Barrier();
-                TileGather.GlobalToShared(args.Q, rows.FirstChunk, shared, layout.Queries, BlockM, thread, Threads);
-                TileGather.GlobalToShared(args.DOut, rows.FirstChunk, shared, layout.OutputGrads, BlockM, thread, Threads);
+                TileGather.GlobalToSharedPair(args.Q, args.DOut, new TableRows(rows.FirstChunk), shared, layout.Queries,
+                    layout.OutputGrads, BlockM, thread, Threads);
                 Group.Barrier();
 
-                // S and dP for rows m0..m0+15 × keys scoreColumn0..+31; P and dS go to shared memory.
+                // S and dP for rows m0..m0+15 × keys scoreColumn0..+31, the A operands held in registers
+                // one after the other; P and dS go to shared memory for the transposed products.
                 var scores = default(Acc16x32F32);
+                QueryFragments.Load<THeadDim>(words, queries, m0).Scores<TElem, THeadDim>(ref scores, words, keysT, scoreColumn0);
                 var probabilityGrads = default(Acc16x32F32);
-                var queries = new TileA(layout.Queries);
-                var outputGrads = new TileA(layout.OutputGrads);
-                var keysT = new TransposedTileB(layout.Keys);
-                var valuesT = new TransposedTileB(layout.Values);
-                for (int k0 = 0; k0 < headDim; k0 += 16)
-                {
-                    scores.MmaStep<TElem, TransposedTileB>(queries.Load(words, m0, k0), words, keysT, scoreColumn0, k0);
-                    probabilityGrads.MmaStep<TElem, TransposedTileB>(outputGrads.Load(words, m0, k0), words, valuesT, scoreColumn0, k0);
-                }
+                QueryFragments.Load<THeadDim>(words, outputGrads, m0)
+                    .Scores<TElem, THeadDim>(ref probabilityGrads, words, valuesT, scoreColumn0);
                 if (keyStart + KeyTile - 1 > rows.LastKey[0])
                     scores.MaskColumns(keyStart + scoreColumn0, rows.LastKey[rowLo], rows.LastKey[rowHi]);
                 scores.Exp2Rows(args.ScaleLog2, rows.LseLog2[rowLo], rows.LseLog2[rowHi], out _, out _);
@@ -110,39 +115,29 @@ internal static partial class MobaBackward
                 scores.StoreShared<TElem>(words, layout.ScoreGrads, m0, scoreColumn0);
                 Group.Barrier();
 
-                // dV += Pᵀ·dO and dK += dSᵀ·Q for keys m0..m0+15 × dims dim0..dim0 + d/2.
-                var probabilitiesT = new TransposedTileA(layout.Probabilities);
-                var scoreGradsT = new TransposedTileA(layout.ScoreGrads);
-                var outputGradsB = new TileB(layout.OutputGrads);
-                var queriesB = new TileB(layout.Queries);
-                for (int k0 = 0; k0 < BlockM; k0 += 16)
-                {
-                    var pT = probabilitiesT.Load(words, m0, k0);
-                    dVLeft.MmaStep<TElem, TileB>(pT, words, outputGradsB, dim0, k0);
-                    if (headDim == 128) dVRight.MmaStep<TElem, TileB>(pT, words, outputGradsB, dim0 + 32, k0);
-                    var dsT = scoreGradsT.Load(words, m0, k0);
-                    dKLeft.MmaStep<TElem, TileB>(dsT, words, queriesB, dim0, k0);
-                    if (headDim == 128) dKRight.MmaStep<TElem, TileB>(dsT, words, queriesB, dim0 + 32, k0);
-                }
+                // dV += Pᵀ·dO and dK += dSᵀ·Q for keys m0..m0+15 × dims dim0..dim0 + d/2 (k = the 64 query rows).
+                var transposed = default(FragA16x64);
+                transposed.Load(words, probabilitiesT, m0, 0);
+                dVLeft.Mma<TElem, TileB>(transposed, words, outputGradsB, dim0, 0);
+                if (headDim == 128) dVRight.Mma<TElem, TileB>(transposed, words, outputGradsB, dim0 + 32, 0);
+                transposed.Load(words, scoreGradsT, m0, 0);
+                dKLeft.Mma<TElem, TileB>(transposed, words, queriesB, dim0, 0);
+                if (headDim == 128) dKRight.Mma<TElem, TileB>(transposed, words, queriesB, dim0 + 32, 0);
 
-                // dQ += scale·dS·K for rows m0..m0+15 × dims dim0..dim0 + d/2.
-                var scoreGrads = new TileA(layout.ScoreGrads);
-                var keysB = new TileB(layout.Keys);
-                var dQLeft = default(Acc16x32F32);
-                var dQRight = default(Acc16x32F32);
-                for (int k0 = 0; k0 < KeyTile; k0 += 16)
-                {
-                    var ds = scoreGrads.Load(words, m0, k0);
-                    dQLeft.MmaStep<TElem, TileB>(ds, words, keysB, dim0, k0);
-                    if (headDim == 128) dQRight.MmaStep<TElem, TileB>(ds, words, keysB, dim0 + 32, k0);
-                }
+                // dQ += scale·dS·K for rows m0..m0+15 × dims dim0..dim0 + d/2 (k = the 64 keys), one half at a time.
+                var rowGrads = default(FragA16x64);
+                rowGrads.Load(words, scoreGrads, m0, 0);
                 long dqLo = GradElement(rows.FirstChunk[rowLo], dim0), dqHi = GradElement(rows.FirstChunk[rowHi], dim0);
-                dQLeft.ScaleRows(args.Scale, args.Scale);
-                dQLeft.AtomicAddGlobal(args.DQAccumulator, dqLo, dqHi);
+                var dQ = default(Acc16x32F32);
+                dQ.Mma<TElem, TileB>(rowGrads, words, keysB, dim0, 0);
+                dQ.ScaleRows(args.Scale, args.Scale);
+                dQ.AtomicAddGlobal(args.DQAccumulator, dqLo, dqHi);
                 if (headDim == 128)
                 {
-                    dQRight.ScaleRows(args.Scale, args.Scale);
-                    dQRight.AtomicAddGlobal(args.DQAccumulator, dqLo < 0 ? -1 : dqLo + 32, dqHi < 0 ? -1 : dqHi + 32);
+                    dQ = default;
+                    dQ.Mma<TElem, TileB>(rowGrads, words, keysB, dim0 + 32, 0);
+                    dQ.ScaleRows(args.Scale, args.Scale);
+                    dQ.AtomicAddGlobal(args.DQAccumulator, dqLo < 0 ? -1 : dqLo + 32, dqHi < 0 ? -1 : dqHi + 32);
                 }
             }
         }

@@ -77,10 +77,11 @@ internal static partial class MobaForward
                 LoadRow(rows, thread, localRow, block, head, args, chunksPerRow, statsSlot: true);
             }
             Group.Barrier();
-            TileGather.GlobalToShared(args.Q, rows.FirstChunk, shared, layout.Queries, BlockM, thread, Threads);
+            TileGather.GlobalToShared(args.Q, new TableRows(rows.FirstChunk), shared, layout.Queries, BlockM, thread, Threads);
             Group.Barrier();
 
             int lastLo = rows.LastKey[rowLo], lastHi = rows.LastKey[rowHi], tileLast = rows.LastKey[0];
+            var queryRows = QueryFragments.Load<THeadDim>(words, queries, m0);
             var softmax = OnlineSoftmax.Empty;
             var noOutput = default(NoAccumulator);
             for (int chunkStart = block.KeyStart; chunkStart < block.KeyEnd; chunkStart += ResidentKeys)
@@ -95,7 +96,7 @@ internal static partial class MobaForward
                 for (int tileKey = chunkStart; tileKey < chunkEnd; tileKey += KeyTile)
                 {
                     var scores = default(Acc16x64F32);
-                    Scores<TElem, THeadDim>(ref scores, words, queries, keys, m0, tileKey - chunkStart);
+                    queryRows.Scores<TElem, THeadDim>(ref scores, words, keys, tileKey - chunkStart);
                     if (tileKey + KeyTile - 1 > tileLast) scores.MaskColumns(tileKey, lastLo, lastHi);
                     softmax.Rescale(ref scores, ref noOutput, args.ScaleLog2);
                 }
@@ -150,11 +151,12 @@ internal static partial class MobaForward
                 LoadRow(rows, thread, localRow, block, head, args, chunksPerRow, statsSlot: false);
             }
             Group.Barrier();
-            TileGather.GlobalToShared(args.Q, rows.FirstChunk, shared, layout.Queries, BlockM, thread, Threads);
+            TileGather.GlobalToShared(args.Q, new TableRows(rows.FirstChunk), shared, layout.Queries, BlockM, thread, Threads);
             Group.Barrier();
 
             int lastLo = rows.LastKey[rowLo], lastHi = rows.LastKey[rowHi], tileLast = rows.LastKey[0];
             float lseLo = rows.LseLog2[rowLo], lseHi = rows.LseLog2[rowHi];
+            var queryRows = QueryFragments.Load<THeadDim>(words, queries, m0);
             var outLeft = default(Acc16x64F32);
             var outRight = default(Acc16x64F32);
             for (int chunkStart = block.KeyStart; chunkStart < block.KeyEnd; chunkStart += ResidentKeys)
@@ -169,7 +171,7 @@ internal static partial class MobaForward
                 for (int tileKey = chunkStart; tileKey < chunkEnd; tileKey += KeyTile)
                 {
                     var scores = default(Acc16x64F32);
-                    Scores<TElem, THeadDim>(ref scores, words, queries, keys, m0, tileKey - chunkStart);
+                    queryRows.Scores<TElem, THeadDim>(ref scores, words, keys, tileKey - chunkStart);
                     if (tileKey + KeyTile - 1 > tileLast) scores.MaskColumns(tileKey, lastLo, lastHi);
                     // Padding rows carry LSE +∞, so their probabilities are exactly 0.
                     scores.Exp2Rows(args.ScaleLog2, lseLo, lseHi, out _, out _);
@@ -206,11 +208,18 @@ internal static partial class MobaForward
         rows.LastKey[row] = block.LastVisibleKey(localRow, args.Causal != 0);
         if (statsSlot)
         {
-            int found = -1;
-            for (int slot = 0; slot < args.TopK; slot++)
+            // Four independent loads per step: the lookup sits on the tile's critical path.
+            int first = pair * args.TopK, found = -1;
+            for (int slot = 0; slot < args.TopK; slot += 4)
             {
-                if (args.Routing.TopkIndex[pair * args.TopK + slot] == block.LocalBlock)
-                    found = pair * args.TopK + slot;
+                int b0 = args.Routing.TopkIndex[first + slot];
+                int b1 = slot + 1 < args.TopK ? args.Routing.TopkIndex[first + slot + 1] : -1;
+                int b2 = slot + 2 < args.TopK ? args.Routing.TopkIndex[first + slot + 2] : -1;
+                int b3 = slot + 3 < args.TopK ? args.Routing.TopkIndex[first + slot + 3] : -1;
+                if (b0 == block.LocalBlock) found = first + slot;
+                if (b1 == block.LocalBlock) found = first + slot + 1;
+                if (b2 == block.LocalBlock) found = first + slot + 2;
+                if (b3 == block.LocalBlock) found = first + slot + 3;
             }
             rows.StatsSlot[row] = found;
         }
@@ -218,16 +227,6 @@ internal static partial class MobaForward
         {
             rows.LseLog2[row] = args.Lse[head * args.TotalQ + queryRow] * MobaScale.Log2E;
         }
-    }
-
-    /// <summary>scores = Q[m0..m0+15, :] · K[keyRow0..keyRow0+63, :]ᵀ over the whole head dimension.</summary>
-    private static void Scores<TElem, THeadDim>(ref Acc16x64F32 scores, ArrayView<uint> words, TileA queries,
-        TransposedTileB keys, int m0, int keyRow0)
-        where TElem : struct, IElementOps
-        where THeadDim : struct, IMobaHeadDim
-    {
-        for (int k0 = 0; k0 < default(THeadDim).Value; k0 += 16)
-            scores.MmaStep<TElem, TransposedTileB>(queries.Load(words, m0, k0), words, keys, keyRow0, k0);
     }
 
     /// <summary>Stages keys <c>[chunkStart, min(chunkStart + ResidentKeys, block end))</c>, zero-filled up to whole key tiles.</summary>
@@ -238,7 +237,7 @@ internal static partial class MobaForward
         int rows = (valid + KeyTile - 1) / KeyTile * KeyTile;
         long rowStride = (long)args.HeadsKv * layout.ChunksPerRow;
         long first = ((long)(block.Sequence.KStart + chunkStart) * args.HeadsKv + kvHead) * layout.ChunksPerRow;
-        TileCopy.GlobalToShared(args.K, first, rowStride, valid, shared, layout.Keys, rows, thread, Threads);
+        TileGather.GlobalToShared(args.K, new StridedRows(first, rowStride, valid), shared, layout.Keys, rows, thread, Threads);
     }
 
     /// <summary>As <see cref="LoadKeys"/>, plus the same rows of V (zero rows keep padded products finite).</summary>
@@ -249,8 +248,8 @@ internal static partial class MobaForward
         int rows = (valid + KeyTile - 1) / KeyTile * KeyTile;
         long rowStride = (long)args.HeadsKv * layout.ChunksPerRow;
         long first = ((long)(block.Sequence.KStart + chunkStart) * args.HeadsKv + kvHead) * layout.ChunksPerRow;
-        TileCopy.GlobalToShared(args.K, first, rowStride, valid, shared, layout.Keys, rows, thread, Threads);
-        TileCopy.GlobalToShared(args.V, first, rowStride, valid, shared, layout.Values, rows, thread, Threads);
+        var keyRows = new StridedRows(first, rowStride, valid);
+        TileGather.GlobalToSharedPair(args.K, args.V, keyRows, shared, layout.Keys, layout.Values, rows, thread, Threads);
     }
 
     private static void WriteStats(ArrayView<float> slotStats, int slot, float maxLog2, float sum)
