@@ -11,7 +11,8 @@ namespace FlashMoBA.Kernels.Routing;
 /// query rows of one (sequence, head): it stages them in shared memory once, then streams its KV
 /// head's centroids in tiles of <see cref="BlockN"/>, computes the raw fp32 scores q·c on tensor cores
 /// (each warp a 32×32 <see cref="ScoreTile32x32"/>), and folds them into a running top-k list per row
-/// kept in shared memory. The Nq × n score matrix never leaves the chip: global traffic is the queries
+/// held by one lane (registers for up to 8 candidates, <see cref="RegisterTopK8"/>; shared memory above,
+/// <see cref="SharedTopK"/>). The Nq × n score matrix never leaves the chip: global traffic is the queries
 /// once (N·H·d), the centroids (n·Hk·d from DRAM; re-read per query tile, from L2) and the selections
 /// (N·H·topK), i.e. O(N·d + N·topK) per head.
 /// </summary>
@@ -45,8 +46,8 @@ internal static class FlashTopK
     /// <summary>Everything the kernel reads.</summary>
     internal readonly struct Args(ArrayView<uint> q, ArrayView<uint> centroids, ArrayView<int> topkIndex,
                                   ArrayView<int> cuSeqlensQ, ArrayView<int> cuSeqlensK, ArrayView<int> cuBlocks,
-                                  ArrayView<int> cuTiles, int batch, int heads, int headsKv, int headDim,
-                                  int blockSize, int topK, bool causal)
+                                  ArrayView<int> cuTiles, ArrayView<int> tileOrder, int batch, int heads, int headsKv, int headDim,
+                                  int blockSize, int topK, bool causal, int listWords)
     {
         /// <summary>Queries <c>[totalQ, Heads, HeadDim / 2]</c> as packed 16-bit pairs.</summary>
         public readonly ArrayView<uint> Q = q;
@@ -69,6 +70,9 @@ internal static class FlashTopK
         /// <summary>Prefix sums of query tiles <c>ceil(Nq / BlockM)</c> <c>[Batch+1]</c>.</summary>
         public readonly ArrayView<int> CuTiles = cuTiles;
 
+        /// <summary>Global query tile of each CTA row of the grid <c>[totalTiles]</c>, heaviest first.</summary>
+        public readonly ArrayView<int> TileOrder = tileOrder;
+
         /// <summary>Number of sequences.</summary>
         public readonly int Batch = batch;
 
@@ -89,6 +93,10 @@ internal static class FlashTopK
 
         /// <summary>Bottom-right causal routing when 1 (an int: kernel arguments must be blittable).</summary>
         public readonly int Causal = causal ? 1 : 0;
+
+        /// <summary>Shared words at the start of dynamic shared memory holding the top-k lists (0 for
+        /// register lists).</summary>
+        public readonly int ListWords = listWords;
     }
 
     /// <summary>Packed words per staged row.</summary>
@@ -97,18 +105,27 @@ internal static class FlashTopK
     /// <summary>Candidates each row keeps: causal routing forces the own block into slot 0.</summary>
     public static int Candidates(int topK, bool causal) => causal ? topK - 1 : topK;
 
-    /// <summary>Dynamic shared memory in 4-byte words: top-k keys (8-byte, first for alignment), the
-    /// query tile, one centroid tile and the warps' score tiles.</summary>
-    public static int SharedWords(int headDim, int topK, bool causal)
-        => BlockM * Candidates(topK, causal) * 2 + (BlockM + BlockN) * RowStride(headDim) + Warps * WarpRows * ScoreStride;
+    /// <summary>Whether rows keep their lists in registers (<see cref="RegisterTopK8"/>) rather than shared memory.</summary>
+    public static bool RegisterLists(int topK, bool causal) => Candidates(topK, causal) <= RegisterTopK8.MaxCapacity;
 
-    /// <summary>One CTA per (query tile, head); tiles heaviest-first (later rows see more blocks).</summary>
-    internal static void Kernel<TElem>(Args args)
+    /// <summary>Shared words of the top-k lists (none when they live in registers).</summary>
+    public static int ListWords(int topK, bool causal, bool sharedLists)
+        => sharedLists ? BlockM * Candidates(topK, causal) * 2 : 0;
+
+    /// <summary>Dynamic shared memory in 4-byte words: shared top-k keys (8-byte, first for alignment), the
+    /// query tile, one centroid tile and the warps' score tiles.</summary>
+    public static int SharedWords(int headDim, int topK, bool causal, bool sharedLists)
+        => ListWords(topK, causal, sharedLists) + (BlockM + BlockN) * RowStride(headDim) + Warps * WarpRows * ScoreStride;
+
+    /// <summary>One CTA per (query tile, head), the heads of a tile adjacent, tiles in
+    /// <see cref="RoutingGeometry.TopKTileOrder"/> (heaviest first).</summary>
+    internal static void Kernel<TElem, TList>(Args args)
         where TElem : struct, IElementOps
+        where TList : struct, IRowTopK
     {
         // ---- indices and sequence -------------------------------------------------------------
         int head = Grid.IdxX % args.Heads;
-        int tile = args.CuTiles[args.Batch] - 1 - Grid.IdxX / args.Heads;
+        int tile = args.TileOrder[Grid.IdxX / args.Heads];
         int sequence = VarlenSearch.Find(args.CuTiles, args.Batch, tile);
         int queryStart = args.CuSeqlensQ[sequence];
         int lenQ = args.CuSeqlensQ[sequence + 1] - queryStart;
@@ -130,7 +147,7 @@ internal static class FlashTopK
 
         // ---- shared memory ----------------------------------------------------------------------
         var shared = SharedMemory.GetDynamic<uint>();
-        int keyWords = BlockM * candidates * 2;
+        int keyWords = args.ListWords;
         var lists = shared.SubView(0, XMath.Max(2, keyWords)).Cast<ulong>();
         var sQ = shared.SubView(keyWords, BlockM * stride);
         var sC = shared.SubView(keyWords + BlockM * stride, BlockN * stride);
@@ -153,11 +170,8 @@ internal static class FlashTopK
         int myPosition = myRow + lenK - lenQ;
         bool rowActive = myRow < lenQ && (args.Causal == 0 || myPosition >= 0);
         int myLimit = args.Causal != 0 ? XMath.Max(myPosition, 0) / args.BlockSize : blocks;
-        int listBase = (Warp.WarpIdx * WarpRows + lane) * candidates;
-        for (int i = 0; i < candidates; i++)
-            lists[listBase + i] = 0ul;
-        ulong threshold = 0ul;
-        float thresholdScore = float.NegativeInfinity;
+        var list = default(TList);
+        list.Reset(lists, (Warp.WarpIdx * WarpRows + lane) * candidates, candidates);
 
         // A warp skips the tiles none of its rows can use: past its last row's own block (causal) or
         // all of them when its rows lie beyond the sequence. The test is warp-uniform, as MMA needs.
@@ -167,15 +181,24 @@ internal static class FlashTopK
             warpBlockEnd = 0;
 
         // ---- main loop: stream centroid tiles -----------------------------------------------------
+        // The next tile's loads are issued before the current tile is scored (one batch of four 16-byte
+        // vectors per thread covers a tile for d ≤ 256), so their latency hides behind the MMAs.
         long centroidRowStride4 = (long)args.HeadsKv * vectors;
         long centroidBase4 = (long)args.CuBlocks[sequence] * centroidRowStride4 + (long)kvHead * vectors;
+        var centroids4 = args.Centroids.Cast<Words4>();
+        var next = blockEnd > 0
+            ? RowStaging.LoadBatch(centroids4, centroidBase4, centroidRowStride4, BlockN, blocks, vectors, Threads, 0)
+            : default;
         for (int n0 = 0; n0 < blockEnd; n0 += BlockN)
         {
             Group.Barrier();
-            RowStaging.Copy(sC.Cast<Words4>(), stride4, args.Centroids.Cast<Words4>(),
-                            centroidBase4 + n0 * centroidRowStride4, centroidRowStride4, BlockN, blocks - n0, vectors,
-                            Threads);
+            RowStaging.StoreBatch(sC.Cast<Words4>(), stride4, BlockN, vectors, Threads, 0, next);
             Group.Barrier();
+            if (n0 + BlockN < blockEnd)
+            {
+                next = RowStaging.LoadBatch(centroids4, centroidBase4 + (n0 + BlockN) * centroidRowStride4,
+                                            centroidRowStride4, BlockN, blocks - n0 - BlockN, vectors, Threads, 0);
+            }
             if (n0 >= warpBlockEnd)
                 continue;
 
@@ -184,22 +207,21 @@ internal static class FlashTopK
             scores.Store(sS, ScoreStride);
             Warp.Barrier();
 
-            if (rowActive)
+            // Two passes over the lane's row: a branch-free mask of the columns that beat the admission
+            // score, then one insertion per set bit, so the warp runs as many insertion rounds as its
+            // busiest lane needs rather than one per column in which any lane inserts.
+            int columns = rowActive ? XMath.Min(BlockN, myLimit - n0) : 0;
+            float admissionScore = TopKKey.ScoreOf(list.Admission());
+            uint passing = 0u;
+            for (int c = 0; c < columns; c++)
+                passing |= (sS[lane * ScoreStride + c] >= admissionScore ? 1u : 0u) << c;
+            while (passing != 0u)
             {
-                int columns = XMath.Min(BlockN, myLimit - n0);
-                for (int c = 0; c < columns; c++)
-                {
-                    float score = sS[lane * ScoreStride + c];
-                    if (score >= thresholdScore)
-                    {
-                        ulong key = TopKKey.Make(score, n0 + c);
-                        if (key > threshold)
-                        {
-                            threshold = TopKKey.Insert(lists, listBase, candidates, key);
-                            thresholdScore = TopKKey.ScoreOf(threshold);
-                        }
-                    }
-                }
+                int c = IntrinsicMath.BitOperations.TrailingZeroCount(passing);
+                passing &= passing - 1u;
+                ulong key = TopKKey.Make(sS[lane * ScoreStride + c], n0 + c);
+                if (key > list.Admission())
+                    list.Insert(key);
             }
             Warp.Barrier();
         }
@@ -213,7 +235,7 @@ internal static class FlashTopK
             args.TopkIndex[outBase + slot++] = myPosition / args.BlockSize;
         for (int i = 0; i < candidates; i++)
         {
-            ulong key = rowActive ? lists[listBase + i] : 0ul;
+            ulong key = rowActive ? list.Key(i) : 0ul;
             if (key != 0ul)
                 args.TopkIndex[outBase + slot++] = TopKKey.BlockOf(key);
         }
@@ -222,18 +244,27 @@ internal static class FlashTopK
     }
 
     /// <summary>Launches the kernel for every (query tile, head) of the plan.</summary>
-    internal static void Launch(KernelCache cache, AcceleratorStream stream, RoutingPlan plan, ArrayView<uint> q)
+    /// <param name="cache">Kernel cache of the plan's accelerator.</param>
+    /// <param name="stream">Stream to enqueue on.</param>
+    /// <param name="plan">Plan whose centroids are built; receives <see cref="RoutingPlan.TopkIndex"/>.</param>
+    /// <param name="q">Queries as packed 16-bit pairs.</param>
+    /// <param name="sharedLists">Keeps the lists in shared memory even when registers would do (for
+    /// benchmarking the two forms against each other).</param>
+    internal static void Launch(KernelCache cache, AcceleratorStream stream, RoutingPlan plan, ArrayView<uint> q,
+                                bool sharedLists = false)
     {
         var g = plan.Geometry;
         int grid = g.TopKTiles * g.Heads;
         if (grid == 0)
             return;
         var args = new Args(q, plan.CentroidPairs, plan.TopkIndex.View, plan.CuSeqlensQ.View, plan.CuSeqlensK.View,
-                            plan.CuBlocks.View, plan.CuTopKTiles.View, g.Batch, g.Heads, g.HeadsKv, g.HeadDim,
-                            g.BlockSize, g.TopK, g.Causal);
-        var kernel = cache.Get<Args>(typeof(FlashTopK), nameof(Kernel), RoutingGeometry.ElementOpsType(g.ElementType));
+                            plan.CuBlocks.View, plan.CuTopKTiles.View, plan.TopKTileOrder.View, g.Batch, g.Heads, g.HeadsKv, g.HeadDim,
+                            g.BlockSize, g.TopK, g.Causal, ListWords(g.TopK, g.Causal, sharedLists || !RegisterLists(g.TopK, g.Causal)));
+        bool registers = !sharedLists && RegisterLists(g.TopK, g.Causal);
+        var list = registers ? typeof(RegisterTopK8) : typeof(SharedTopK);
+        var kernel = cache.Get<Args>(typeof(FlashTopK), nameof(Kernel), RoutingGeometry.ElementOpsType(g.ElementType), list);
         kernel.Launch(stream, new KernelConfig(grid, Threads,
-                                               SharedMemoryConfig.RequestDynamic<uint>(SharedWords(g.HeadDim, g.TopK, g.Causal))),
+                                               SharedMemoryConfig.RequestDynamic<uint>(SharedWords(g.HeadDim, g.TopK, g.Causal, !registers))),
                       args);
     }
 }

@@ -21,6 +21,13 @@ internal static class KeyBlockIndex
     /// <summary>Threads of a scatter group: one warp, one lane per row of a step.</summary>
     public const int ScatterThreads = RoutingGeometry.WarpRows;
 
+    /// <summary>Most blocks per sequence for the shared-memory scatter: a mask and a cursor per block,
+    /// 96 KB per one-warp group (two groups per SM); longer sequences use the global-memory scatter.</summary>
+    public const int SharedScatterMaxBlocks = 12 * 1024;
+
+    /// <summary>Selections loaded together before their atomics (ILGPU does not unroll the slot loop).</summary>
+    public const int SlotsPerRound = 4;
+
     /// <summary>Threads per group of the element-wise count and segment-table kernels.</summary>
     public const int Threads = 256;
 
@@ -70,6 +77,10 @@ internal static class KeyBlockIndex
         /// <summary>Chunks per sequence (cells per segment).</summary>
         public readonly int ChunksPerSequence = chunksPerSequence;
 
+        /// <summary>Block in <paramref name="slot"/> of the row-head starting at <paramref name="slotBase"/>;
+        /// −1 past the last slot or for a row-head outside the chunk (<paramref name="slotBase"/> &lt; 0).</summary>
+        public int Slot(int slotBase, int slot) => slotBase >= 0 && slot < TopK ? TopkIndex[slotBase + slot] : -1;
+
         /// <summary>Cell of (sequence-local block, head, chunk) of <paramref name="sequence"/>.</summary>
         public int Cell(int sequence, int block, int head, int chunk)
             => ((CuBlocks[sequence] + block) * Heads + head) * ChunksPerSequence + chunk;
@@ -113,12 +124,22 @@ internal static class KeyBlockIndex
         int sequence = VarlenSearch.Find(args.CuSeqlensQ, args.Batch, row);
         int chunk = (row - args.CuSeqlensQ[sequence]) / args.ChunkRows;
         int slotBase = index * args.TopK;
-        for (int slot = 0; slot < args.TopK; slot++)
+        for (int slot = 0; slot < args.TopK; slot += SlotsPerRound)
         {
-            int block = args.TopkIndex[slotBase + slot];
-            if (block >= 0)
-                Atomic.Add(ref args.ChunkScratch[args.Cell(sequence, block, head, chunk)], 1);
+            // Four independent loads before the atomics that consume them.
+            int b0 = args.Slot(slotBase, slot), b1 = args.Slot(slotBase, slot + 1);
+            int b2 = args.Slot(slotBase, slot + 2), b3 = args.Slot(slotBase, slot + 3);
+            CountOne(args, sequence, b0, head, chunk);
+            CountOne(args, sequence, b1, head, chunk);
+            CountOne(args, sequence, b2, head, chunk);
+            CountOne(args, sequence, b3, head, chunk);
         }
+    }
+
+    private static void CountOne(Args args, int sequence, int block, int head, int chunk)
+    {
+        if (block >= 0)
+            Atomic.Add(ref args.ChunkScratch[args.Cell(sequence, block, head, chunk)], 1);
     }
 
     /// <summary>
@@ -141,20 +162,64 @@ internal static class KeyBlockIndex
         }
     }
     /// <summary>
-    /// Phase 4: one warp per (sequence, head, chunk) walks the chunk's rows in ascending order, 32 per
-    /// step. For each selection of a step, the lanes that chose the same segment mark themselves in
-    /// that cell's mask; a lane's rank among them is the number of lower lanes in the mask, so rows are
-    /// placed in ascending order; the lowest of them then advances the cell's cursor and clears the
-    /// mask. Masks are accessed only through atomics; cursors are private to the warp, ordered by
-    /// warp barriers.
+    /// Phase 4, shared-memory form (sequences of at most <see cref="SharedScatterMaxBlocks"/> blocks):
+    /// one warp per (sequence, head, chunk) copies its chunk's cursors of every block of the sequence
+    /// into shared memory, with an empty mask beside each, then walks the chunk (<see cref="WalkChunk"/>).
+    /// </summary>
+    internal static void ScatterSharedKernel(Args args)
+    {
+        var (sequence, head, chunk) = Task(args);
+        int blocks = args.CuBlocks[sequence + 1] - args.CuBlocks[sequence];
+        var shared = SharedMemory.GetDynamic<int>();
+        var masks = shared.SubView(0, XMath.Max(1, blocks));
+        var cursors = shared.SubView(XMath.Max(1, blocks), XMath.Max(1, blocks));
+        for (int block = Group.IdxX; block < blocks; block += ScatterThreads)
+        {
+            masks[block] = 0;
+            cursors[block] = args.ChunkCursors[args.Cell(sequence, block, head, chunk)];
+        }
+        Warp.Barrier();
+        WalkChunk(args, sequence, head, chunk, masks, cursors, 0, 1);
+    }
+
+    /// <summary>
+    /// Phase 4, global-memory form (any number of blocks): the masks and cursors are the chunk's cells
+    /// of <see cref="Args.ChunkScratch"/> and <see cref="Args.ChunkCursors"/>.
     /// </summary>
     internal static void ScatterKernel(Args args)
     {
-        int lane = Group.IdxX;
+        var (sequence, head, chunk) = Task(args);
+        int firstCell = args.Cell(sequence, 0, head, chunk);
+        WalkChunk(args, sequence, head, chunk, args.ChunkScratch, args.ChunkCursors, firstCell,
+                  args.Heads * args.ChunksPerSequence);
+    }
+
+    private static void Mark(ArrayView<int> masks, int firstCell, int cellStride, int block, int lane)
+    {
+        if (block >= 0)
+            Atomic.Or(ref masks[firstCell + block * cellStride], 1 << lane);
+    }
+
+    /// <summary>The (sequence, head, chunk) of this scatter warp.</summary>
+    private static (int Sequence, int Head, int Chunk) Task(Args args)
+    {
         int task = Grid.IdxX;
-        int chunk = task % args.ChunksPerSequence;
-        int head = task / args.ChunksPerSequence % args.Heads;
-        int sequence = task / (args.ChunksPerSequence * args.Heads);
+        return (task / (args.ChunksPerSequence * args.Heads), task / args.ChunksPerSequence % args.Heads,
+                task % args.ChunksPerSequence);
+    }
+
+    /// <summary>
+    /// Walks the chunk's rows in ascending order, 32 per step. For each selection of a step, the lanes
+    /// that chose the same block mark themselves in its mask; a lane's rank among them is the number of
+    /// lower lanes in the mask, so rows land in ascending order; the lowest of them then advances the
+    /// block's cursor and clears the mask. Block <c>j</c>'s mask and cursor live at
+    /// <c>firstCell + j · cellStride</c>. Masks are accessed only through atomics; cursors only by one
+    /// lane at a time, ordered by warp barriers.
+    /// </summary>
+    private static void WalkChunk(Args args, int sequence, int head, int chunk, ArrayView<int> masks,
+                                  ArrayView<int> cursors, int firstCell, int cellStride)
+    {
+        int lane = Group.IdxX;
         int queryStart = args.CuSeqlensQ[sequence];
         int rowEnd = XMath.Min((chunk + 1) * args.ChunkRows, args.CuSeqlensQ[sequence + 1] - queryStart);
         int lowerLanes = (int)((1u << lane) - 1u);
@@ -164,11 +229,15 @@ internal static class KeyBlockIndex
             int row = stepRow + lane;
             int slotBase = row < rowEnd ? ((queryStart + row) * args.Heads + head) * args.TopK : -1;
 
-            for (int slot = 0; slot < args.TopK; slot++)
+            for (int slot = 0; slot < args.TopK; slot += SlotsPerRound)
             {
-                int block = slotBase >= 0 ? args.TopkIndex[slotBase + slot] : -1;
-                if (block >= 0)
-                    Atomic.Or(ref args.ChunkScratch[args.Cell(sequence, block, head, chunk)], 1 << lane);
+                // Four independent loads (from L2: the first touch of the row) before the atomics.
+                int b0 = args.Slot(slotBase, slot), b1 = args.Slot(slotBase, slot + 1);
+                int b2 = args.Slot(slotBase, slot + 2), b3 = args.Slot(slotBase, slot + 3);
+                Mark(masks, firstCell, cellStride, b0, lane);
+                Mark(masks, firstCell, cellStride, b1, lane);
+                Mark(masks, firstCell, cellStride, b2, lane);
+                Mark(masks, firstCell, cellStride, b3, lane);
             }
             Warp.Barrier();
 
@@ -177,10 +246,10 @@ internal static class KeyBlockIndex
                 int block = slotBase >= 0 ? args.TopkIndex[slotBase + slot] : -1;
                 if (block >= 0)
                 {
-                    int cell = args.Cell(sequence, block, head, chunk);
-                    int mask = Atomic.Or(ref args.ChunkScratch[cell], 0);
+                    int cell = firstCell + block * cellStride;
+                    int mask = Atomic.Or(ref masks[cell], 0);
                     int rank = IntrinsicMath.PopCount(mask & lowerLanes);
-                    args.SegmentRows[args.ChunkCursors[cell] + rank] = row;
+                    args.SegmentRows[cursors[cell] + rank] = row;
                 }
             }
             Warp.Barrier();
@@ -190,14 +259,14 @@ internal static class KeyBlockIndex
                 int block = slotBase >= 0 ? args.TopkIndex[slotBase + slot] : -1;
                 if (block >= 0)
                 {
-                    int cell = args.Cell(sequence, block, head, chunk);
-                    int mask = Atomic.Or(ref args.ChunkScratch[cell], 0);
+                    int cell = firstCell + block * cellStride;
+                    int mask = Atomic.Or(ref masks[cell], 0);
                     // Only the lowest marked lane sees a non-empty mask with no lower bits; a lane that
                     // reads the mask after that lane cleared it sees zero and does nothing.
                     if (mask != 0 && (mask & lowerLanes) == 0)
                     {
-                        args.ChunkCursors[cell] += IntrinsicMath.PopCount(mask);
-                        Atomic.Exchange(ref args.ChunkScratch[cell], 0);
+                        cursors[cell] += IntrinsicMath.PopCount(mask);
+                        Atomic.Exchange(ref masks[cell], 0);
                     }
                 }
             }
@@ -210,37 +279,67 @@ internal static class KeyBlockIndex
     /// <see cref="RoutingPlan.SegmentCounts"/> and <see cref="RoutingPlan.SegmentRows"/> from
     /// <see cref="RoutingPlan.TopkIndex"/>.
     /// </summary>
-    internal static void Launch(KernelCache cache, AcceleratorStream stream, RoutingPlan plan)
+    internal static void Launch(KernelCache cache, AcceleratorStream stream, RoutingPlan plan,
+                                bool globalScatter = false)
     {
-        var geometry = plan.Geometry;
-        if (geometry.Segments == 0)
+        if (plan.Geometry.Segments == 0)
         {
             plan.SegmentOffsets.View.MemSetToZero(stream);
             return;
         }
+        Count(cache, stream, plan);
+        Scan(cache, stream, plan);
+        Scatter(cache, stream, plan, globalScatter);
+    }
 
-        var cells = geometry.ChunkCells;
-        var cursors = plan.ChunkCursors.View.SubView(0, cells);
-        var scratch = plan.ChunkScratch.View.SubView(0, cells);
-        var args = new Args(plan.TopkIndex.View, plan.CuSeqlensQ.View, plan.CuBlocks.View, cursors, scratch,
-                            plan.SegmentRows.View, geometry.Batch, geometry.TotalQ, geometry.Heads, geometry.TopK,
-                            geometry.ChunkRows, geometry.ChunksPerSequence);
-
-        scratch.MemSetToZero(stream);
-        int entries = geometry.TotalQ * geometry.Heads;
+    /// <summary>Phase 1: zeroes the count matrix and counts selections per (segment, chunk).</summary>
+    internal static void Count(KernelCache cache, AcceleratorStream stream, RoutingPlan plan)
+    {
+        var args = ArgsOf(plan);
+        args.ChunkScratch.MemSetToZero(stream);
+        int entries = plan.Geometry.TotalQ * plan.Geometry.Heads;
         cache.Get<Args>(typeof(KeyBlockIndex), nameof(CountKernel))
              .Launch(stream, new KernelConfig((entries + Threads - 1) / Threads, Threads), args);
-        ScanFor(cache.Accelerator)(stream, scratch, cursors, plan.ScanTemp.View);
-        var table = new TableArgs(cursors, scratch, plan.SegmentOffsets.View, plan.SegmentCounts.View,
-                                  geometry.Segments, geometry.ChunksPerSequence);
-        cache.Get<TableArgs>(typeof(KeyBlockIndex), nameof(SegmentTableKernel))
-             .Launch(stream, new KernelConfig(geometry.Segments / Threads + 1, Threads), table);
+    }
 
-        // The counts are consumed; the same cells now hold the scatter's step masks, which start empty.
-        scratch.MemSetToZero(stream);
-        int tasks = geometry.Batch * geometry.Heads * geometry.ChunksPerSequence;
-        cache.Get<Args>(typeof(KeyBlockIndex), nameof(ScatterKernel))
-             .Launch(stream, new KernelConfig(tasks, ScatterThreads), args);
+    /// <summary>Phases 2–3: scans the counts into chunk cursors and writes the segment table.</summary>
+    internal static void Scan(KernelCache cache, AcceleratorStream stream, RoutingPlan plan)
+    {
+        var g = plan.Geometry;
+        var args = ArgsOf(plan);
+        ScanFor(cache.Accelerator)(stream, args.ChunkScratch, args.ChunkCursors, plan.ScanTemp.View);
+        var table = new TableArgs(args.ChunkCursors, args.ChunkScratch, plan.SegmentOffsets.View,
+                                  plan.SegmentCounts.View, g.Segments, g.ChunksPerSequence);
+        cache.Get<TableArgs>(typeof(KeyBlockIndex), nameof(SegmentTableKernel))
+             .Launch(stream, new KernelConfig(g.Segments / Threads + 1, Threads), table);
+    }
+
+    /// <summary>Phase 4: empties the step masks (the counts are consumed) and places every row.</summary>
+    internal static void Scatter(KernelCache cache, AcceleratorStream stream, RoutingPlan plan, bool globalScatter)
+    {
+        var g = plan.Geometry;
+        var args = ArgsOf(plan);
+        args.ChunkScratch.MemSetToZero(stream);
+        int tasks = g.Batch * g.Heads * g.ChunksPerSequence;
+        if (globalScatter || g.MaxBlocks > SharedScatterMaxBlocks)
+        {
+            cache.Get<Args>(typeof(KeyBlockIndex), nameof(ScatterKernel))
+                 .Launch(stream, new KernelConfig(tasks, ScatterThreads), args);
+        }
+        else
+        {
+            var shared = SharedMemoryConfig.RequestDynamic<int>(2 * Math.Max(1, g.MaxBlocks));
+            cache.Get<Args>(typeof(KeyBlockIndex), nameof(ScatterSharedKernel))
+                 .Launch(stream, new KernelConfig(tasks, ScatterThreads, shared), args);
+        }
+    }
+
+    private static Args ArgsOf(RoutingPlan plan)
+    {
+        var g = plan.Geometry;
+        return new Args(plan.TopkIndex.View, plan.CuSeqlensQ.View, plan.CuBlocks.View,
+                        plan.ChunkCursors.View.SubView(0, g.ChunkCells), plan.ChunkScratch.View.SubView(0, g.ChunkCells),
+                        plan.SegmentRows.View, g.Batch, g.TotalQ, g.Heads, g.TopK, g.ChunkRows, g.ChunksPerSequence);
     }
 
     /// <summary>Temporary storage (ints) the reindex scan needs on <paramref name="accelerator"/> for

@@ -73,11 +73,15 @@ internal sealed class Router
                                  plan.CuBlocks.View);
 
     /// <summary>Stage 2 alone (for timing): top-k from <paramref name="qPairs"/> and the plan's centroids.</summary>
-    internal void BuildTopK(AcceleratorStream stream, RoutingPlan plan, ArrayView<uint> qPairs)
-        => FlashTopK.Launch(cache, stream, plan, qPairs);
+    internal void BuildTopK(AcceleratorStream stream, RoutingPlan plan, ArrayView<uint> qPairs, bool sharedLists = false)
+        => FlashTopK.Launch(cache, stream, plan, qPairs, sharedLists);
+
+    /// <summary>The kernel cache the router launches through.</summary>
+    internal KernelCache Kernels => cache;
 
     /// <summary>Stage 3 alone (for timing): segment lists from the plan's top-k.</summary>
-    internal void BuildIndex(AcceleratorStream stream, RoutingPlan plan) => KeyBlockIndex.Launch(cache, stream, plan);
+    internal void BuildIndex(AcceleratorStream stream, RoutingPlan plan, bool globalScatter = false)
+        => KeyBlockIndex.Launch(cache, stream, plan, globalScatter);
 
     private static void CheckInputs<T>(RoutingGeometry geometry, ArrayView<T> q, ArrayView<T> k)
         where T : unmanaged

@@ -12,6 +12,10 @@ internal sealed class RoutingGeometry
     /// <summary>Largest topK the router supports (DESIGN.md §3).</summary>
     public const int MaxTopK = 64;
 
+    /// <summary>Largest head dimension: FlashTopK prefetches a centroid tile as one batch of four
+    /// 16-byte vectors per thread, which covers d ≤ 256.</summary>
+    public const int MaxHeadDim = 256;
+
     /// <summary>
     /// The reindex splits each sequence's query rows into at most this many chunks; one warp orders
     /// one chunk, so this bounds both the serial depth of the scatter (rows per chunk / 32 steps) and
@@ -49,6 +53,16 @@ internal sealed class RoutingGeometry
             MaxBlocks = Math.Max(MaxBlocks, blocks);
         }
 
+        TopKTileOrder = new int[TopKTiles];
+        var order = Enumerable.Range(0, Batch)
+            .SelectMany(b => Enumerable.Range(CuTopKTiles[b], CuTopKTiles[b + 1] - CuTopKTiles[b])
+                                       .Select(tile => (Local: tile - CuTopKTiles[b], Global: tile)))
+            .OrderByDescending(t => t.Local).ThenBy(t => t.Global)
+            .Select(t => t.Global);
+        int next = 0;
+        foreach (int tile in order)
+            TopKTileOrder[next++] = tile;
+
         int rowsPerChunk = (MaxSeqlenQ + TargetChunksPerSequence - 1) / TargetChunksPerSequence;
         ChunkRows = Math.Max(WarpRows, (rowsPerChunk + WarpRows - 1) / WarpRows * WarpRows);
         ChunksPerSequence = Math.Max(1, (MaxSeqlenQ + ChunkRows - 1) / ChunkRows);
@@ -65,6 +79,13 @@ internal sealed class RoutingGeometry
 
     /// <summary>Prefix sums of <see cref="FlashTopK"/> query tiles <c>ceil(Nq / BlockM)</c>, <c>[Batch+1]</c>.</summary>
     public int[] CuTopKTiles { get; }
+
+    /// <summary>
+    /// The order in which <see cref="FlashTopK"/> CTAs take query tiles: by descending tile index within
+    /// the sequence (causal rows late in a sequence score the most blocks), so the heaviest tiles of all
+    /// sequences start first and the light ones fill the tail.
+    /// </summary>
+    public int[] TopKTileOrder { get; }
 
     /// <summary>Query tiles of <see cref="FlashTopK"/> over the batch (one CTA per tile and head).</summary>
     public int TopKTiles => CuTopKTiles[^1];
@@ -143,8 +164,8 @@ internal sealed class RoutingGeometry
             throw new ArgumentException("heads must be at least 1.", nameof(heads));
         if (headsKv < 1 || heads % headsKv != 0)
             throw new ArgumentException("headsKv must be at least 1 and divide heads.", nameof(headsKv));
-        if (headDim < 16 || headDim % 16 != 0)
-            throw new ArgumentException("headDim must be a positive multiple of 16 (the MMA k-step).", nameof(headDim));
+        if (headDim < 16 || headDim > MaxHeadDim || headDim % 16 != 0)
+            throw new ArgumentException($"headDim must be a multiple of 16 (the MMA k-step) in 16..{MaxHeadDim}.", nameof(headDim));
         if (blockSize < 16 || blockSize % 16 != 0)
             throw new ArgumentException("blockSize must be at least 16 and a multiple of 16.", nameof(blockSize));
         if (topK < 1 || topK > MaxTopK)

@@ -26,9 +26,10 @@ namespace FlashMoBA.Kernels.Routing;
 /// <c>SegmentOffsets[Segments]</c> are valid: segment <c>s</c>'s rows are
 /// <c>SegmentRows[SegmentOffsets[s] .. SegmentOffsets[s] + SegmentCounts[s])</c>, sequence-local query
 /// rows (add <c>CuSeqlensQ[b]</c> for the global row) in strictly ascending order. Each
-/// (row, head, selected block) appears exactly once. Causal: the rows whose own block is the segment's
-/// block come first (they precede every later row that chose it), so the diagonal mask applies only
-/// to a prefix of each list.</item>
+/// (row, head, selected block) appears exactly once; an empty segment has count 0 and the offset of
+/// the next. Causal: block <c>j</c> is the own block of exactly the rows
+/// <c>t ∈ [jB − (Nk − Nq), (j+1)B − (Nk − Nq)) ∩ [0, Nq)</c>, which always select it and precede every
+/// later row that chose it, so the keys-after-p mask applies only to that prefix of each list.</item>
 /// </list>
 /// </summary>
 internal sealed class RoutingPlan : IDisposable
@@ -40,6 +41,7 @@ internal sealed class RoutingPlan : IDisposable
         CuSeqlensK = accelerator.Allocate1D(geometry.CuSeqlensK);
         CuBlocks = accelerator.Allocate1D(geometry.CuBlocks);
         CuTopKTiles = accelerator.Allocate1D(geometry.CuTopKTiles);
+        TopKTileOrder = accelerator.Allocate1D(geometry.TopKTileOrder.Length == 0 ? [0] : geometry.TopKTileOrder);
         BlockSequence = accelerator.Allocate1D(BuildBlockSequence(geometry));
         Centroids = accelerator.Allocate1D<ushort>(Math.Max(2L, (long)geometry.TotalBlocks * geometry.HeadsKv * geometry.HeadDim));
         TopkIndex = accelerator.Allocate1D<int>(Math.Max(1L, (long)geometry.TotalQ * geometry.Heads * geometry.TopK));
@@ -65,6 +67,9 @@ internal sealed class RoutingPlan : IDisposable
 
     /// <summary>Prefix sums of <see cref="FlashTopK"/> query tiles <c>[batch+1]</c> (its grid).</summary>
     internal MemoryBuffer1D<int, Stride1D.Dense> CuTopKTiles { get; }
+
+    /// <summary>Query tiles in <see cref="FlashTopK"/>'s launch order <c>[TopKTiles]</c>.</summary>
+    internal MemoryBuffer1D<int, Stride1D.Dense> TopKTileOrder { get; }
 
     /// <summary>Sequence of each global block <c>[TotalBlocks]</c>.</summary>
     public MemoryBuffer1D<int, Stride1D.Dense> BlockSequence { get; }
@@ -96,7 +101,7 @@ internal sealed class RoutingPlan : IDisposable
 
     /// <summary>Device bytes owned by this plan.</summary>
     public long DeviceBytes => CuSeqlensQ.LengthInBytes + CuSeqlensK.LengthInBytes + CuBlocks.LengthInBytes
-        + CuTopKTiles.LengthInBytes + BlockSequence.LengthInBytes + Centroids.LengthInBytes + TopkIndex.LengthInBytes
+        + CuTopKTiles.LengthInBytes + TopKTileOrder.LengthInBytes + BlockSequence.LengthInBytes + Centroids.LengthInBytes + TopkIndex.LengthInBytes
         + SegmentOffsets.LengthInBytes + SegmentCounts.LengthInBytes + SegmentRows.LengthInBytes
         + ChunkCursors.LengthInBytes + ChunkScratch.LengthInBytes + ScanTemp.LengthInBytes;
 
@@ -143,6 +148,7 @@ internal sealed class RoutingPlan : IDisposable
         CuSeqlensK.Dispose();
         CuBlocks.Dispose();
         CuTopKTiles.Dispose();
+        TopKTileOrder.Dispose();
         BlockSequence.Dispose();
         Centroids.Dispose();
         TopkIndex.Dispose();

@@ -26,13 +26,16 @@ public sealed class KeyBlockIndexTests
     }
 
     [Theory]
-    [InlineData(Pattern.Causal, new[] { 100, 33, 250 }, new[] { 100, 70, 250 }, 4, 16, 3, 1)]
-    [InlineData(Pattern.NonCausal, new[] { 45, 0, 130 }, new[] { 60, 17, 90 }, 2, 16, 8, 2)]
-    [InlineData(Pattern.Sink, new[] { 97, 160, 31 }, new[] { 97, 160, 64 }, 3, 32, 2, 3)]
-    [InlineData(Pattern.Causal, new[] { 2100 }, new[] { 2100 }, 1, 64, 2, 4)]       // 64-row chunks: two steps each
-    [InlineData(Pattern.Sink, new[] { 4200, 70 }, new[] { 4200, 64 }, 1, 64, 1, 5)]  // topK 1, 96-row chunks
+    [InlineData(Pattern.Causal, new[] { 100, 33, 250 }, new[] { 100, 70, 250 }, 4, 16, 3, false, 1)]
+    [InlineData(Pattern.NonCausal, new[] { 45, 0, 130 }, new[] { 60, 17, 90 }, 2, 16, 8, false, 2)]
+    [InlineData(Pattern.NonCausal, new[] { 45, 0, 130 }, new[] { 60, 17, 90 }, 2, 16, 8, true, 2)]
+    [InlineData(Pattern.Sink, new[] { 97, 160, 31 }, new[] { 97, 160, 64 }, 3, 32, 2, true, 3)]
+    [InlineData(Pattern.Causal, new[] { 2100 }, new[] { 2100 }, 1, 64, 2, false, 4)]      // 64-row chunks: two steps each
+    [InlineData(Pattern.Sink, new[] { 4200, 70 }, new[] { 4200, 64 }, 1, 64, 1, false, 5)] // topK 1, 96-row chunks
+    [InlineData(Pattern.Sink, new[] { 4200, 70 }, new[] { 4200, 64 }, 1, 64, 1, true, 5)]
     public void Reindex_RandomSelections_EqualsHostRegrouping(Pattern pattern, int[] lengthsQ, int[] lengthsK,
-                                                              int heads, int blockSize, int topK, int seed)
+                                                              int heads, int blockSize, int topK, bool globalScatter,
+                                                              int seed)
     {
         var geometry = RoutingGeometry.Create(RoutingTestData.Cu(lengthsQ), RoutingTestData.Cu(lengthsK), heads, 1,
                                               16, blockSize, topK, pattern == Pattern.Causal, ElementType.Float16);
@@ -48,7 +51,7 @@ public sealed class KeyBlockIndexTests
         RoutingTestData.Poison(stream, plan.ChunkCursors, int.MinValue);
         RoutingTestData.Poison(stream, plan.ChunkScratch, int.MinValue);
 
-        router.BuildIndex(stream, plan);
+        router.BuildIndex(stream, plan, globalScatter);
         var snapshot = plan.CopyToHost(stream);
 
         AssertEqualsHostRegrouping(geometry, topkIndex, snapshot);

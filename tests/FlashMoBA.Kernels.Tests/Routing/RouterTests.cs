@@ -42,6 +42,8 @@ public sealed class RouterTests
     // 38 blocks: two centroid tiles of FlashTopK, causal and non-causal
     [InlineData(ElementType.Float16, true, new[] { 600 }, new[] { 600 }, 1, 1, 16, 16, 8, 8)]
     [InlineData(ElementType.BFloat16, false, new[] { 300 }, new[] { 600 }, 1, 1, 16, 16, 3, 9)]
+    // topK 16: more candidates than the register list holds, so rows keep shared-memory lists
+    [InlineData(ElementType.BFloat16, true, new[] { 600 }, new[] { 600 }, 1, 1, 16, 16, 16, 10)]
     public void Router_RandomInputs_SelectsReferenceSetsAndReindexesThem(
         ElementType type, bool causal, int[] lengthsQ, int[] lengthsK, int heads, int headsKv, int headDim,
         int blockSize, int topK, int seed)
