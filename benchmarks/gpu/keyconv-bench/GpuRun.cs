@@ -15,12 +15,13 @@ namespace FlashMoBA.KeyConvBench;
 internal static class GpuRun
 {
     /// <summary>The GPU sizes, or (<c>--cpu</c>) tiny ones that smoke-test this harness on the CPU accelerator.</summary>
+    /// <remarks>Backward run lengths: null is the library default (KeyConvBackward.DefaultRunLength).</remarks>
     private sealed record Sizes(int Seqlen, int HeadsKv, int HeadDim, int Warmup, int Repeats, int LaunchesPerSample,
-        int[] ForwardRuns, int[] BackwardRuns);
+        int[] ForwardRuns, int?[] BackwardRuns);
 
-    private static readonly Sizes Gpu = new(65536, 16, 128, 5, 30, 10, [16, 32, 64, 128], [32, 64, 128, 256]);
+    private static readonly Sizes Gpu = new(65536, 16, 128, 5, 30, 10, [32, 64, 128], [null, 128, 256, 1024]);
 
-    private static readonly Sizes Cpu = new(1200, 2, 64, 1, 2, 1, [32], [64]);
+    private static readonly Sizes Cpu = new(1200, 2, 64, 1, 2, 1, [32], [null, 64]);
 
     /// <summary>Device-to-device copy bandwidth the benchmark compares with (DESIGN.md §7).</summary>
     private const double CopyBandwidthGBs = 4300;
@@ -72,47 +73,48 @@ internal static class GpuRun
         const int batch = 2;
         int seqlen = sizes.Seqlen, headsKv = sizes.HeadsKv, headDim = sizes.HeadDim;
         int[] cuSeqlensK = [0, seqlen, 2 * seqlen];
-        int[] forwardRuns = sizes.ForwardRuns, backwardRuns = sizes.BackwardRuns;
+        int[] forwardRuns = sizes.ForwardRuns;
+        int?[] backwardRuns = sizes.BackwardRuns;
         timing = sizes;
         bool ok = true;
         Console.WriteLine();
         Console.WriteLine($"bench: b={batch} N={seqlen} Hk={headsKv} d={headDim}; {sizes.Warmup} warm-up; median of {sizes.Repeats} samples of {sizes.LaunchesPerSample} launches (CUDA events)");
         Console.WriteLine($"copy: {CopyBandwidth(accelerator, (long)batch * seqlen * headsKv * headDim):F0} GB/s device-to-device (read + write)");
         Console.WriteLine();
-        Console.WriteLine("| dtype | W | pass | run | partials | median ms | min ms | max ms | GB/s | % of 4.3 TB/s |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| dtype | W | d | pass | run | partials | median ms | min ms | max ms | GB/s | % of 4.3 TB/s |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
         ok &= BenchOne<Half>(accelerator, cuSeqlensK, headsKv, headDim, 3, forwardRuns, backwardRuns);
         ok &= BenchOne<Half>(accelerator, cuSeqlensK, headsKv, headDim, 5, forwardRuns, backwardRuns);
-        ok &= BenchOne<BFloat16>(accelerator, cuSeqlensK, headsKv, headDim, 5,
-            [KeyConvForward.DefaultRunLength], [KeyConvBackward.DefaultRunLength]);
+        ok &= BenchOne<BFloat16>(accelerator, cuSeqlensK, headsKv, headDim, 5, [KeyConvForward.DefaultRunLength], [null]);
+        ok &= BenchOne<Half>(accelerator, cuSeqlensK, headsKv, 64, 5, [KeyConvForward.DefaultRunLength], [null]);
         return ok;
     }
 
     private static bool BenchOne<T>(Accelerator accelerator, int[] cuSeqlensK, int headsKv, int headDim, int width,
-        int[] forwardRuns, int[] backwardRuns)
+        int[] forwardRuns, int?[] backwardRuns)
         where T : unmanaged
     {
-        using var problem = new KeyConvProblem<T>(accelerator, cuSeqlensK, headsKv, headDim, width,
-            seed: 1000 + width, backwardRunLengthForScratch: backwardRuns.Min());
-        var elementType = problem.ElementType;
+        using var problem = new KeyConvProblem<T>(accelerator, cuSeqlensK, headsKv, headDim, width, seed: 1000 + width);
+        string what = $"{(problem.ElementType == ElementType.Float16 ? "fp16" : "bf16")} | {width} | {headDim}";
         foreach (int run in forwardRuns)
-            Report(elementType, width, "fwd", run, 0, Time(accelerator, () => problem.Forward(run)), problem.ForwardBytes);
+            Report(what, "fwd", $"{run}", "-", Time(accelerator, () => problem.Forward(run)), problem.ForwardBytes);
         bool ok = GpuVerify.CheckBenchSlices(problem, forward: true);
-        foreach (int run in backwardRuns)
+        foreach (int? run in backwardRuns)
         {
-            int partials = problem.PartialsFor(run);
-            Report(elementType, width, "bwd", run, partials, Time(accelerator, () => problem.Backward(run, partials)),
-                problem.BackwardBytes(partials));
+            string runText = run?.ToString(CultureInfo.InvariantCulture)
+                ?? $"{KeyConvBackward.DefaultRunLength(problem.Shape.TotalK, problem.Partials)} (default)";
+            Report(what, "bwd", runText, $"{problem.Partials}", Time(accelerator, () => problem.Backward(run)),
+                problem.BackwardBytes);
         }
         return ok & GpuVerify.CheckBenchSlices(problem, forward: false);
     }
 
-    private static void Report(ElementType elementType, int width, string pass, int run, int partials,
+    private static void Report(string what, string pass, string run, string partials,
         (double Median, double Min, double Max) ms, double bytes)
     {
         double gbs = bytes / (ms.Median * 1e-3) / 1e9;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {(elementType == ElementType.Float16 ? "fp16" : "bf16")} | {width} | {pass} | {run} | {(partials == 0 ? "-" : partials)} | {ms.Median:F4} | {ms.Min:F4} | {ms.Max:F4} | {gbs:F0} | {100 * gbs / CopyBandwidthGBs:F1} |"));
+            $"| {what} | {pass} | {run} | {partials} | {ms.Median:F4} | {ms.Min:F4} | {ms.Max:F4} | {gbs:F0} | {100 * gbs / CopyBandwidthGBs:F1} |"));
     }
 
     /// <summary>

@@ -16,8 +16,7 @@ internal sealed class KeyConvProblem<T> : IDisposable
     private readonly MemoryBuffer1D<int, Stride1D.Dense> cuSeqlensK;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> weights, dW, scratch;
 
-    public KeyConvProblem(Accelerator accelerator, int[] cuSeqlensK, int headsKv, int headDim, int width, int seed,
-        int backwardRunLengthForScratch)
+    public KeyConvProblem(Accelerator accelerator, int[] cuSeqlensK, int headsKv, int headDim, int width, int seed)
     {
         var elementType = KeyConvolution.ElementTypeOf<T>(nameof(T));
         this.accelerator = accelerator;
@@ -37,8 +36,8 @@ internal sealed class KeyConvProblem<T> : IDisposable
         kOut = accelerator.Allocate1D<T>(Shape.KeyElements);
         dK = accelerator.Allocate1D<T>(Shape.KeyElements);
         dW = accelerator.Allocate1D<float>(Shape.WeightElements);
-        // Shorter runs give more partial rows: size the scratch for the shortest run length used.
-        scratch = accelerator.Allocate1D<float>((long)PartialsFor(backwardRunLengthForScratch) * Shape.WeightElements);
+        Partials = KeyConvolution.DefaultPartials(accelerator, elementType, Shape);
+        scratch = accelerator.Allocate1D<float>((long)Partials * Shape.WeightElements);
         Poison();
     }
 
@@ -54,9 +53,8 @@ internal sealed class KeyConvProblem<T> : IDisposable
 
     public float[] Weights { get; }
 
-    /// <summary>dW partial rows the backward uses at <paramref name="runLength"/> (the library default).</summary>
-    public int PartialsFor(int runLength) =>
-        KeyConvolution.DefaultPartials(accelerator, ElementType, Shape, runLength);
+    /// <summary>dW partial rows the backward uses (the library default for the device).</summary>
+    public int Partials { get; }
 
     /// <summary>Fills k′, dK, dW and the scratch with NaN so unwritten elements show.</summary>
     public void Poison()
@@ -80,16 +78,17 @@ internal sealed class KeyConvProblem<T> : IDisposable
         KeyConvolution.Forward(accelerator.DefaultStream, k.View, cuSeqlensK.View, weights.View, Shape, kOut.View,
             runLength);
 
-    public void Backward(int runLength, int partials) =>
+    /// <summary>Backward with <paramref name="runLength"/> rows per run; null: the library default.</summary>
+    public void Backward(int? runLength) =>
         KeyConvolution.Backward(accelerator.DefaultStream, k.View, cuSeqlensK.View, weights.View, dKPrime.View,
-            Shape, dK.View, dW.View, scratch.View, partials, runLength);
+            Shape, dK.View, dW.View, scratch.View, Partials, runLength);
 
     /// <summary>Bytes a forward must move: read k, write k′ (16-bit), read the fp32 weights.</summary>
     public double ForwardBytes => 4.0 * Shape.KeyElements + 4.0 * Shape.WeightElements;
 
     /// <summary>Bytes a backward must move: read k and dK′, write dK, the weights, the dW partials written and re-read, dW.</summary>
-    public double BackwardBytes(int partials) =>
-        6.0 * Shape.KeyElements + 4.0 * Shape.WeightElements * (2.0 * partials + 2.0);
+    public double BackwardBytes =>
+        6.0 * Shape.KeyElements + 4.0 * Shape.WeightElements * (2.0 * Partials + 2.0);
 
     public ushort[] DownloadKOut() => Download(kOut);
 

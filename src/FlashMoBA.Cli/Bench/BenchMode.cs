@@ -14,6 +14,12 @@ internal enum BenchMode
 
     /// <summary>Dense FlashAttention-2 forward alone; no baseline.</summary>
     Dense,
+
+    /// <summary>Key convolution forward on the keys (W = 5); no baseline.</summary>
+    KeyConv,
+
+    /// <summary>Key convolution forward + backward (dK, dW); no baseline.</summary>
+    KeyConvFwdBwd,
 }
 
 /// <summary>What each mode times.</summary>
@@ -25,6 +31,8 @@ internal static class BenchModes
         BenchMode.Fwd => (BenchTargetNames.Moba, BenchPass.Forward, BenchTargetNames.Dense),
         BenchMode.FwdBwd => (BenchTargetNames.Moba, BenchPass.ForwardBackward, BenchTargetNames.Dense),
         BenchMode.Router => (BenchTargetNames.Router, BenchPass.Forward, null),
+        BenchMode.KeyConv => (BenchTargetNames.KeyConv, BenchPass.Forward, null),
+        BenchMode.KeyConvFwdBwd => (BenchTargetNames.KeyConv, BenchPass.ForwardBackward, null),
         _ => (BenchTargetNames.Dense, BenchPass.Forward, null),
     };
 }
@@ -40,4 +48,7 @@ internal static class BenchTargetNames
 
     /// <summary>The MoBA router.</summary>
     public const string Router = "router";
+
+    /// <summary>The key convolution.</summary>
+    public const string KeyConv = "keyconv";
 }

@@ -18,15 +18,15 @@ internal static class KeyConvBackward
 {
     /// <summary>
     /// Channels per lane. At W = 5 a lane keeps, per channel, 5 weights, 5 dW sums, 5 rows of k,
-    /// 5 pending dK sums and its prefetched rows: 2 channels fit in ~80 registers (24 warps per
-    /// SM); 4 channels took ~140 and made ptxas copy in-flight loads at the loop back edge.
+    /// 5 pending dK sums and 10 loaded rows: 2 channels take 72 registers (28 warps per SM), 4
+    /// channels took 172 (10 warps) for only 12% fewer instructions per element.
     /// </summary>
     public const int LanesPerThread = 2;
 
     /// <summary>One warp covers 32 × 2 = 64 adjacent channels: 128-byte coalesced rows (one cache line).</summary>
     public const int ChannelsPerWarp = 32 * LanesPerThread;
 
-    /// <summary>Warps per CTA; adjacent warps take adjacent runs, so halos hit in cache; 6 CTAs fit per SM.</summary>
+    /// <summary>Warps per CTA; adjacent warps take adjacent runs, so halos hit in cache; 7 (W = 5) to 9 (W = 3) CTAs fit per SM.</summary>
     public const int Warps = 4;
 
     /// <summary>Threads per CTA.</summary>
@@ -35,11 +35,18 @@ internal static class KeyConvBackward
     /// <summary>Widest convolution: sizes the shared dW fold.</summary>
     public const int MaxTaps = 5;
 
-    /// <summary>Rows of k and dK′ loaded ahead of the one being processed (≤ ring size 5).</summary>
-    public const int PrefetchDistance = 4;
+    /// <summary>
+    /// Shortest run the default plan uses: each run re-reads W−1 rows before and after it (cached)
+    /// and starts with an exposed load latency.
+    /// </summary>
+    public const int MinRunLength = 32;
 
-    /// <summary>Tokens per run: each run re-reads W−1 rows before and after it (cached).</summary>
-    public const int DefaultRunLength = 64;
+    /// <summary>
+    /// Longest run the default plan uses. Measured on the H200 (b = 2, N = 64K, Hk = 16, d = 128,
+    /// benchmarks/results/keyconv-h200.md): 512-row runs beat one run per warp (863–1130 rows) by
+    /// 21% at W = 3 and 6% at W = 5, and beat 256-row runs by 13% and 2%.
+    /// </summary>
+    public const int MaxRunLength = 512;
 
     /// <summary>
     /// One warp per (run, 64-channel tile), striding by <c>Partials · Warps</c> runs.
@@ -106,8 +113,8 @@ internal static class KeyConvBackward
     /// Walks rows <c>[walkStart, pieceEnd + W − 1)</c> of one sequence (rows from
     /// <paramref name="seqEnd"/> on carry zero gradient), writes dK for rows
     /// <c>[pieceStart, pieceEnd)</c> — each needs g up to W−1 rows ahead — and adds those rows' dW
-    /// terms to <paramref name="dW"/>. Written out once per ring slot like the forward walk, so
-    /// PrefetchDistance rows of k and dK′ are in flight.
+    /// terms to <paramref name="dW"/>. The loop body is written out once per ring slot like the
+    /// forward walk; loads are double-buffered five rows at a time.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ConvTaps2 BackwardPiece<TElem, TWidth>(KeyConvBackwardArgs args, ConvTaps2 w, ConvTaps2 dW,
@@ -119,15 +126,14 @@ internal static class KeyConvBackward
         int walkEnd = pieceEnd + default(TWidth).Taps - 1;
         var piece = new PieceBounds(pieceStart, pieceEnd, Math.Min(walkEnd, seqEnd));
         var walk = new BackwardWalk { Row = walkStart, DW = dW };
-        // Unpredicated loads (see KeyConvForward): rows past the data re-read its last row.
-        for (int slot = 0; slot < PrefetchDistance; slot++)
-        {
-            int row = Math.Min(walkStart + slot, piece.DataEnd - 1) * args.Groups + group;
-            walk.AheadK.Set(slot, args.K[row]);
-            walk.AheadDy.Set(slot, args.DKPrime[row]);
-        }
+        LoadFive(ref walk.AheadK, ref walk.AheadDy, args, group, walkStart, piece.DataEnd - 1);
         for (; ; )
         {
+            // The next five rows' loads go out before this five's math and are first used a whole
+            // iteration later. (A per-step refill of the ring made ptxas copy registers that loads
+            // still targeted at the loop's back edge, stalling on them.)
+            Ring5<PackedHalves2> nextK = default, nextDy = default;
+            LoadFive(ref nextK, ref nextDy, args, group, walk.Row + Ring5<PackedHalves2>.Size, piece.DataEnd - 1);
             if (walk.Row >= walkEnd) break;
             Step<TElem, TWidth>(ref walk, 0, args, w, group, piece);
             if (walk.Row >= walkEnd) break;
@@ -138,6 +144,8 @@ internal static class KeyConvBackward
             Step<TElem, TWidth>(ref walk, 3, args, w, group, piece);
             if (walk.Row >= walkEnd) break;
             Step<TElem, TWidth>(ref walk, 4, args, w, group, piece);
+            walk.AheadK = nextK;
+            walk.AheadDy = nextDy;
         }
         return walk.DW;
     }
@@ -155,28 +163,24 @@ internal static class KeyConvBackward
     {
         int lag = default(TWidth).Taps - 1;
         int row = walk.Row;
-        var kPacked = walk.AheadK.Get(slot);
-        var dyPacked = walk.AheadDy.Get(slot);
-        int aheadRow = Math.Min(row + PrefetchDistance, piece.DataEnd - 1) * args.Groups + group;
-        int aheadSlot = Ring5<PackedHalves2>.Back(slot, Ring5<PackedHalves2>.Size - PrefetchDistance);
-        walk.AheadK.Set(aheadSlot, args.K[aheadRow]);
-        walk.AheadDy.Set(aheadSlot, args.DKPrime[aheadRow]);
-        // Past the data the re-read row's k only feeds pre of other such rows; a zero dK′ makes their g zero.
-        if (row >= piece.DataEnd) dyPacked = default;
+        var k0 = Lanes2.Unpack<TElem>(walk.AheadK.Get(slot));
+        var dy = Lanes2.Unpack<TElem>(walk.AheadDy.Get(slot));
 
-        var k0 = Lanes2.Unpack<TElem>(kPacked);
         walk.BehindK.Set(slot, k0);
         var k1 = walk.BehindK.Get(Ring5<Lanes2>.Back(slot, 1));
         var k2 = walk.BehindK.Get(Ring5<Lanes2>.Back(slot, 2));
         var k3 = walk.BehindK.Get(Ring5<Lanes2>.Back(slot, 3));
         var k4 = walk.BehindK.Get(Ring5<Lanes2>.Back(slot, 4));
-        var g0 = Lanes2.Mul(Lanes2.Unpack<TElem>(dyPacked), Lanes2.SiluDerivative(w.Convolve<TWidth>(k0, k1, k2, k3, k4)));
-        // Masking g instead of branching keeps the dW sums out of conditional merges.
+        var g0 = Lanes2.Mul(dy, Lanes2.SiluDerivative(w.Convolve<TWidth>(k0, k1, k2, k3, k4)));
+        // Rows past the data are re-reads of its last row (see above) and carry no gradient. The masks
+        // select computed values, never a loaded register, and replace branches: a conditional
+        // merge of ring slots or dW sums would make ptxas copy registers that loads still target.
+        if (row >= piece.DataEnd) g0 = default;
         var gOwned = row >= piece.Start && row < piece.End ? g0 : default;
         walk.DW.Accumulate<TWidth>(gOwned, k0, k1, k2, k3, k4);
 
         // g_u reaches dK of rows u−ℓ through w_ℓ: each pending row keeps its own sum, started at dK′_u.
-        walk.PendingDK.Set(slot, Lanes2.MulAdd(w.W0, g0, Lanes2.Unpack<TElem>(dyPacked)));
+        walk.PendingDK.Set(slot, Lanes2.MulAdd(w.W0, g0, dy));
         AddToPending(ref walk.PendingDK, Ring5<Lanes2>.Back(slot, 1), w.W1, g0);
         AddToPending(ref walk.PendingDK, Ring5<Lanes2>.Back(slot, 2), w.W2, g0);
         if (lag == 4)
@@ -193,6 +197,30 @@ internal static class KeyConvBackward
         walk.Row = row + 1;
     }
 
+    /// <summary>
+    /// Loads k and dK′ rows <c>first .. first+4</c> into slots 0..4, unpredicated: rows past
+    /// <paramref name="lastRow"/> re-read it (a predicated load merges into its register through a
+    /// move that waits for the data).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LoadFive(ref Ring5<PackedHalves2> k, ref Ring5<PackedHalves2> dKPrime,
+        KeyConvBackwardArgs args, int group, int first, int lastRow)
+    {
+        LoadRow(ref k, ref dKPrime, 0, args, group, Math.Min(first, lastRow));
+        LoadRow(ref k, ref dKPrime, 1, args, group, Math.Min(first + 1, lastRow));
+        LoadRow(ref k, ref dKPrime, 2, args, group, Math.Min(first + 2, lastRow));
+        LoadRow(ref k, ref dKPrime, 3, args, group, Math.Min(first + 3, lastRow));
+        LoadRow(ref k, ref dKPrime, 4, args, group, Math.Min(first + 4, lastRow));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LoadRow(ref Ring5<PackedHalves2> k, ref Ring5<PackedHalves2> dKPrime, int slot,
+        KeyConvBackwardArgs args, int group, int row)
+    {
+        k.Set(slot, args.K[row * args.Groups + group]);
+        dKPrime.Set(slot, args.DKPrime[row * args.Groups + group]);
+    }
+
     /// <summary>pending[slot] += tap ⊙ g.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void AddToPending(ref Ring5<Lanes2> pending, int slot, Lanes2 tap, Lanes2 g) =>
@@ -204,7 +232,7 @@ internal static class KeyConvBackward
     /// <summary>State of one lane's backward walk.</summary>
     private struct BackwardWalk
     {
-        /// <summary>Packed k rows <c>Row .. Row+PrefetchDistance−1</c>.</summary>
+        /// <summary>Packed k of the five rows of this iteration, row r in slot (r − walk start) mod 5.</summary>
         public Ring5<PackedHalves2> AheadK;
 
         /// <summary>Packed dK′ rows, same slots as <see cref="AheadK"/>.</summary>
@@ -244,20 +272,26 @@ internal static class KeyConvBackward
 
     /// <summary>
     /// CTA rows (= dW partials) that fill the GPU once: SMs × resident CTAs per SM over the tiles,
-    /// at most one per <see cref="Warps"/> runs, at least 1.
+    /// at least 1, and few enough that each warp still gets <see cref="MinRunLength"/> rows.
     /// </summary>
-    public static int DefaultPartials(KernelCache cache, in KeyConvShape shape, ElementType elementType,
-        int runLength)
+    public static int DefaultPartials(KernelCache cache, in KeyConvShape shape, ElementType elementType)
     {
         var accelerator = cache.Accelerator;
-        int runs = (shape.TotalK + runLength - 1) / runLength;
-        int useful = Math.Max(1, (runs + Warps - 1) / Warps);
         var kernel = KeyConvSpecialization.Backward(cache, elementType, shape.Width).Kernel;
         int resident = accelerator.NumMultiprocessors
             * Math.Max(1, accelerator.EstimateMaxActiveGroupsPerMultiprocessor(kernel, Threads));
         int tiles = TilesFor(shape);
+        int useful = (int)Math.Max(1, (shape.TotalK + (long)Warps * MinRunLength - 1) / ((long)Warps * MinRunLength));
         return Math.Clamp((resident + tiles - 1) / tiles, 1, useful);
     }
+
+    /// <summary>
+    /// Rows per run when the caller gives none: enough runs for every warp of <paramref name="partials"/>
+    /// CTA rows (small problems), but no longer than <see cref="MaxRunLength"/>, and at least
+    /// <see cref="MinRunLength"/>.
+    /// </summary>
+    public static int DefaultRunLength(int totalK, int partials) =>
+        (int)Math.Clamp((totalK + (long)partials * Warps - 1) / ((long)partials * Warps), MinRunLength, MaxRunLength);
 
     /// <summary>Launches the backward and the dW reduction on <paramref name="stream"/>; arguments already validated.</summary>
     public static void Launch(KernelCache cache, AcceleratorStream stream, ElementType elementType,

@@ -30,8 +30,11 @@ internal static class KeyConvForward
     /// <summary>Rows loaded ahead of the one being convolved: loads in flight per lane (≤ ring size 5).</summary>
     public const int PrefetchDistance = 4;
 
-    /// <summary>Tokens per run: the W−1 halo costs (W−1)/RunLength extra (cached) reads.</summary>
-    public const int DefaultRunLength = 32;
+    /// <summary>
+    /// Tokens per run: the W−1 halo costs (W−1)/RunLength extra (cached) reads. On the H200 64 is
+    /// within 2% of the best of 16–128 at both widths (benchmarks/results/keyconv-h200.md).
+    /// </summary>
+    public const int DefaultRunLength = 64;
 
     /// <summary>
     /// One warp per (run of tokens, 256-channel tile). <c>Grid.IdxX = runBlock · tiles + tile</c>.

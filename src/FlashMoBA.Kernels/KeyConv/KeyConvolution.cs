@@ -58,31 +58,31 @@ internal static class KeyConvolution
         }
     }
 
-    /// <summary>dW partial rows the explicit-scratch <c>Backward</c> uses by default on this accelerator.</summary>
-    public static int DefaultPartials(Accelerator accelerator, ElementType elementType, KeyConvShape shape,
-        int runLength = KeyConvBackward.DefaultRunLength)
+    /// <summary>dW partial rows that fill this accelerator once; the backward's scratch is this many dW-sized rows.</summary>
+    public static int DefaultPartials(Accelerator accelerator, ElementType elementType, KeyConvShape shape)
     {
         ArgumentNullException.ThrowIfNull(accelerator);
         shape.Validate(nameof(shape));
-        RequireRunLength(runLength);
-        return KeyConvBackward.DefaultPartials(KernelCache.For(accelerator), shape, elementType, runLength);
+        return KeyConvBackward.DefaultPartials(KernelCache.For(accelerator), shape, elementType);
     }
 
     /// <summary>
     /// Given dK′, writes dK (overlapping neither k nor dK′) and dW. <paramref name="dwPartials"/> is
-    /// scratch of at least <c>partials · Width · HeadsKv · HeadDim</c> floats; the result does not
-    /// depend on launch timing (fixed summation order for a given <paramref name="partials"/>).
+    /// scratch of at least <c>partials · Width · HeadsKv · HeadDim</c> floats (<see cref="DefaultPartials"/>
+    /// suits the device); the result does not depend on launch timing (fixed summation order for given
+    /// <paramref name="partials"/> and <paramref name="runLength"/>). A null run length picks
+    /// <see cref="KeyConvBackward.DefaultRunLength"/>.
     /// </summary>
     public static void Backward<T>(AcceleratorStream stream, ArrayView1D<T, Stride1D.Dense> k,
         ArrayView1D<int, Stride1D.Dense> cuSeqlensK, ArrayView1D<float, Stride1D.Dense> weights,
         ArrayView1D<T, Stride1D.Dense> dKPrime, KeyConvShape shape, ArrayView1D<T, Stride1D.Dense> dK,
         ArrayView1D<float, Stride1D.Dense> dW, ArrayView1D<float, Stride1D.Dense> dwPartials, int partials,
-        int runLength = KeyConvBackward.DefaultRunLength)
+        int? runLength = null)
         where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(stream);
         var elementType = ElementTypeOf<T>(nameof(k));
-        ValidateCommon(shape, cuSeqlensK, weights, runLength);
+        ValidateCommon(shape, cuSeqlensK, weights, runLength ?? 1);
         RequireKeyView(k, shape, nameof(k));
         RequireKeyView(dKPrime, shape, nameof(dKPrime));
         RequireKeyView(dK, shape, nameof(dK));
@@ -103,7 +103,8 @@ internal static class KeyConvolution
         var args = new KeyConvBackwardArgs(k.BaseView.Cast<PackedHalves2>(), dKPrime.BaseView.Cast<PackedHalves2>(), cuSeqlensK,
             weights.BaseView.Cast<Lanes2>(), dK.BaseView.Cast<PackedHalves2>(),
             dwPartials.SubView(0, (long)partials * shape.WeightElements),
-            shape.Batch, shape.TotalK, groups, runLength, partials);
+            shape.Batch, shape.TotalK, groups, runLength ?? KeyConvBackward.DefaultRunLength(shape.TotalK, partials),
+            partials);
         KeyConvBackward.Launch(KernelCache.For(stream.Accelerator), stream, elementType, shape, args, dW);
     }
 
@@ -117,8 +118,7 @@ internal static class KeyConvolution
         var elementType = ElementTypeOf<T>(nameof(k));
         shape.Validate(nameof(shape));
         var accelerator = stream.Accelerator;
-        int partials = KeyConvBackward.DefaultPartials(KernelCache.For(accelerator), shape, elementType,
-            KeyConvBackward.DefaultRunLength);
+        int partials = KeyConvBackward.DefaultPartials(KernelCache.For(accelerator), shape, elementType);
         var dK = accelerator.Allocate1D<T>(shape.KeyElements);
         var dW = accelerator.Allocate1D<float>(shape.WeightElements);
         try

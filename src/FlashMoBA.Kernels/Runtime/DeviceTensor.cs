@@ -53,6 +53,18 @@ public sealed class DeviceTensor<T> : IDisposable where T : unmanaged
         return Upload(accelerator, new ReadOnlySpan<T>(data), shape);
     }
 
+    /// <summary>Takes ownership of an existing buffer (e.g. one a kernel launcher allocated) as a tensor of the given shape.</summary>
+    /// <exception cref="ArgumentException">The shape's element count differs from the buffer's length.</exception>
+    internal static DeviceTensor<T> Wrap(MemoryBuffer1D<T, Stride1D.Dense> buffer, params ReadOnlySpan<int> shape)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        long length = CheckShape(shape, nameof(shape));
+        if (length != buffer.Length)
+            throw new ArgumentException(
+                $"buffer has {buffer.Length} elements but shape {AttentionShapes.Format(shape)} needs {length}.", nameof(shape));
+        return new DeviceTensor<T>(buffer, shape.ToArray());
+    }
+
     /// <summary>The accelerator owning the memory.</summary>
     public Accelerator Accelerator => Buffer.Accelerator;
 

@@ -1,4 +1,5 @@
 using FlashMoBA.Kernels.Tests.Infrastructure;
+using ILGPU.Runtime;
 
 namespace FlashMoBA.Kernels.Tests.Api;
 
@@ -43,6 +44,17 @@ public sealed class DeviceTensorTests(AcceleratorFixture fixture)
         using var half = DeviceTensor<ILGPU.Half>.Allocate(fixture.Accelerator, 1);
         Assert.Null(lse.ElementType);
         Assert.Equal(ElementType.Float16, half.ElementType);
+    }
+
+    [Fact]
+    public void Wrap_TakesOwnershipOfABuffer()
+    {
+        var buffer = fixture.Accelerator.Allocate1D(new[] { 1f, 2f, 3f, 4f, 5f, 6f });
+        using var tensor = DeviceTensor<float>.Wrap(buffer, 2, 3);
+        Assert.Equal([2, 3], tensor.Shape.ToArray());
+        Assert.Equal([1f, 2f, 3f, 4f, 5f, 6f], tensor.Download());
+        var ex = Assert.Throws<ArgumentException>(() => DeviceTensor<float>.Wrap(buffer, 4, 2));
+        Assert.Equal("shape", ex.ParamName);
     }
 
     [Fact]

@@ -14,11 +14,11 @@ public sealed class KeyConvBackwardTests(AcceleratorFixture fixture)
     [InlineData(ElementType.Float16, 5, 4, 128, new[] { 3, 1, 13, 6 }, 4, 2)]
     // An empty sequence; one partial row walks several runs per warp.
     [InlineData(ElementType.BFloat16, 5, 2, 128, new[] { 4, 0, 21, 1 }, 2, 1)]
-    // One KV head, default run length and the accelerator's default partial count.
-    [InlineData(ElementType.Float16, 5, 1, 64, new[] { 40, 3, 7 }, 64, null)]
-    [InlineData(ElementType.BFloat16, 3, 4, 64, new[] { 7, 30 }, 64, null)]
+    // One KV head; the defaults: partials for the accelerator, the default run length.
+    [InlineData(ElementType.Float16, 5, 1, 64, new[] { 40, 3, 7 }, null, null)]
+    [InlineData(ElementType.BFloat16, 3, 4, 64, new[] { 7, 30 }, null, null)]
     public void Backward_RaggedVarlen_MatchesReference(ElementType elementType, int width, int headsKv, int headDim,
-        int[] lengths, int runLength, int? partials)
+        int[] lengths, int? runLength, int? partials)
     {
         var testCase = KeyConvCase.Create(elementType, width, headsKv, headDim, lengths, seed: 11 + width + headsKv);
 

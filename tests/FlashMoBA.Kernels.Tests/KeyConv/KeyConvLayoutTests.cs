@@ -23,6 +23,21 @@ public sealed class KeyConvLayoutTests
         Assert.True(foldBytes <= 48 * 1024, $"{foldBytes} bytes exceed the 48 KB static shared-memory limit.");
     }
 
+    [Theory]
+    [InlineData(131072, 29, 512)]   // the H200 bench: capped at the measured best
+    [InlineData(20000, 29, 173)]    // small: one run per warp
+    [InlineData(100, 3, 32)]        // tiny: the minimum
+    [InlineData(1, 1, 32)]
+    public void DefaultRunLength_KeepsEveryWarpBusyWithinTheBounds(int totalK, int partials, int expected)
+    {
+        int runLength = KeyConvBackward.DefaultRunLength(totalK, partials);
+
+        Assert.Equal(expected, runLength);
+        int runs = (totalK + runLength - 1) / runLength;
+        if (runLength < KeyConvBackward.MaxRunLength && runLength > KeyConvBackward.MinRunLength)
+            Assert.True(runs <= partials * KeyConvBackward.Warps, $"{runs} runs for {partials * KeyConvBackward.Warps} warps.");
+    }
+
     [Fact]
     public void HeadDimRule_MakesRowsWholeVectors()
     {

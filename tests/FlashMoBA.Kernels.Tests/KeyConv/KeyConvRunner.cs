@@ -16,8 +16,8 @@ internal static class KeyConvRunner
             ? Forward<ILGPU.Half>(accelerator, testCase, runLength)
             : Forward<BFloat16>(accelerator, testCase, runLength);
 
-    /// <summary>dK bits and dW; <paramref name="partials"/> null picks the accelerator's default.</summary>
-    public static (ushort[] DK, float[] DW) Backward(Accelerator accelerator, KeyConvCase testCase, int runLength,
+    /// <summary>dK bits and dW; nulls pick the library defaults (partials for the accelerator, run length).</summary>
+    public static (ushort[] DK, float[] DW) Backward(Accelerator accelerator, KeyConvCase testCase, int? runLength,
         int? partials) =>
         testCase.ElementType == ElementType.Float16
             ? Backward<ILGPU.Half>(accelerator, testCase, runLength, partials)
@@ -58,12 +58,11 @@ internal static class KeyConvRunner
     }
 
     private static (ushort[] DK, float[] DW) Backward<T>(Accelerator accelerator, KeyConvCase testCase,
-        int runLength, int? partials)
+        int? runLength, int? partials)
         where T : unmanaged
     {
         var shape = testCase.Shape;
-        int partialCount = partials
-            ?? KeyConvolution.DefaultPartials(accelerator, testCase.ElementType, shape, runLength);
+        int partialCount = partials ?? KeyConvolution.DefaultPartials(accelerator, testCase.ElementType, shape);
         using var k = Upload<T>(accelerator, testCase.KBits);
         using var dKPrime = Upload<T>(accelerator, testCase.DKPrimeBits);
         using var cuSeqlensK = accelerator.Allocate1D(testCase.CuSeqlensK);
