@@ -1,3 +1,9 @@
+using FlashMoBA.Kernels.Attention;
+using FlashMoBA.Kernels.Runtime;
+using ILGPU;
+using Half = System.Half;
+using ILGPU.Runtime;
+
 namespace FlashMoBA.Cli.Bench;
 
 /// <summary>
@@ -6,12 +12,16 @@ namespace FlashMoBA.Cli.Bench;
 /// tensors past 2^31 elements (b = 2, N = 512K, H = 16, d = 128) can be filled; every buffer, the
 /// routing plan and the scratch are allocated (and the kernels compiled) before timing. With the
 /// environment variable <c>FLASHMOBA_MOBA_STAGES=1</c> the last timed iteration's per-stage device times
-/// (<see cref="MobaAttention.MeasureStageTimes"/>) are written to stderr.
+/// (<see cref="MobaAttention.MeasureStageTimes"/>) and every MoBA kernel's registers and local memory
+/// per thread are written to stderr.
 /// </summary>
 internal sealed class MobaBenchTarget : IBenchTarget
 {
     /// <summary>Set to 1 to print the per-stage breakdown of each point.</summary>
     public const string StagesVariable = "FLASHMOBA_MOBA_STAGES";
+
+    /// <summary>"plain" selects the backward kernel without software pipelining (for comparison).</summary>
+    public const string BackwardVariable = "FLASHMOBA_MOBA_BACKWARD";
 
     /// <summary>Elements generated per host chunk.</summary>
     private const int ChunkElements = 1 << 22;
@@ -43,6 +53,7 @@ internal sealed class MobaBenchTarget : IBenchTarget
         private VarlenBatch batch = null!;
         private MobaConfig config = null!;
         private string label = "";
+        private int headDim;
 
         public static Instance<T> Create(BenchContext context, BenchShape shape, BenchPass pass)
         {
@@ -73,6 +84,9 @@ internal sealed class MobaBenchTarget : IBenchTarget
                 var times = attention.MeasureStageTimes();
                 Console.Error.WriteLine($"moba stages {label}: total {times.Sum(t => t.Milliseconds):F3} ms; "
                     + string.Join(", ", times.Select(t => $"{t.Stage} {t.Milliseconds:F3}")));
+                var kernels = MobaKernelInventory.Describe<T>(KernelCache.For(attention.Accelerator), headDim);
+                Console.Error.WriteLine("moba kernels: " + string.Join(", ", kernels.Select(k =>
+                    $"{k.Kernel} {k.Registers} regs {k.LocalBytes} B local{(k.LocalBytes > 0 ? " (LOCAL MEMORY)" : "")}")));
             }
             for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
             owned.Clear();
@@ -85,7 +99,10 @@ internal sealed class MobaBenchTarget : IBenchTarget
             config = shape.Config;
             attention = Own(new MobaAttention(accelerator));
             attention.RecordStageTimes = Environment.GetEnvironmentVariable(StagesVariable) == "1";
-            label = $"N={shape.Seqlen} b={shape.Batch} H={shape.Heads} d={shape.HeadDim} B={shape.BlockSize} k={shape.TopK} {pass}";
+            attention.PipelinedBackward = Environment.GetEnvironmentVariable(BackwardVariable) != "plain";
+            headDim = shape.HeadDim;
+            label = $"N={shape.Seqlen} b={shape.Batch} H={shape.Heads} d={shape.HeadDim} B={shape.BlockSize} k={shape.TopK} {pass}"
+                + (attention.PipelinedBackward ? "" : " plain-backward");
             int[] qShape = [shape.TotalTokens, shape.Heads, shape.HeadDim];
             int[] kvShape = [shape.TotalTokens, shape.HeadsKv, shape.HeadDim];
             q = Own(Random(accelerator, qShape, shape.Seed));
@@ -127,12 +144,14 @@ internal sealed class MobaBenchTarget : IBenchTarget
                         int count = (int)Math.Min(ChunkElements, length - start);
                         buffers[i] = Fill(buffers[i], count, seed, first + i);
                     });
+                    accelerator.DefaultStream.Synchronize();
                     for (int i = 0; i < batchChunks; i++)
                     {
                         long start = (first + i) * ChunkElements;
                         int count = (int)Math.Min(ChunkElements, length - start);
-                        tensor.CopyFrom(buffers[i].AsSpan(0, count), start);
+                        tensor.View.SubView(start, count).CopyFromCPU(accelerator.DefaultStream, buffers[i].AsSpan(0, count));
                     }
+                    accelerator.DefaultStream.Synchronize();
                 }
                 return tensor;
             }
