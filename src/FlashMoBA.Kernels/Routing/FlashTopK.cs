@@ -11,7 +11,8 @@ namespace FlashMoBA.Kernels.Routing;
 /// query rows of one (sequence, head): it stages them in shared memory once, then streams its KV
 /// head's centroids in tiles of <see cref="BlockN"/>, computes the raw fp32 scores q·c on tensor cores
 /// (each warp a 32×32 <see cref="ScoreTile32x32"/>), and folds them into a running top-k list per row
-/// kept in shared memory. The Nq × n score matrix never leaves the chip: global traffic is the queries
+/// held by one lane (registers for up to 8 candidates, <see cref="RegisterTopK8"/>; shared memory above,
+/// <see cref="SharedTopK"/>). The Nq × n score matrix never leaves the chip: global traffic is the queries
 /// once (N·H·d), the centroids (n·Hk·d from DRAM; re-read per query tile, from L2) and the selections
 /// (N·H·topK), i.e. O(N·d + N·topK) per head.
 /// </summary>

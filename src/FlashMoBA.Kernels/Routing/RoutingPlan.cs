@@ -26,9 +26,10 @@ namespace FlashMoBA.Kernels.Routing;
 /// <c>SegmentOffsets[Segments]</c> are valid: segment <c>s</c>'s rows are
 /// <c>SegmentRows[SegmentOffsets[s] .. SegmentOffsets[s] + SegmentCounts[s])</c>, sequence-local query
 /// rows (add <c>CuSeqlensQ[b]</c> for the global row) in strictly ascending order. Each
-/// (row, head, selected block) appears exactly once. Causal: the rows whose own block is the segment's
-/// block come first (they precede every later row that chose it), so the diagonal mask applies only
-/// to a prefix of each list.</item>
+/// (row, head, selected block) appears exactly once; an empty segment has count 0 and the offset of
+/// the next. Causal: block <c>j</c> is the own block of exactly the rows
+/// <c>t ∈ [jB − (Nk − Nq), (j+1)B − (Nk − Nq)) ∩ [0, Nq)</c>, which always select it and precede every
+/// later row that chose it, so the keys-after-p mask applies only to that prefix of each list.</item>
 /// </list>
 /// </summary>
 internal sealed class RoutingPlan : IDisposable
