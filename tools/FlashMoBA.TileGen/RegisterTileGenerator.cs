@@ -77,7 +77,7 @@ public static class RegisterTileGenerator
         w.Line();
         w.Line($"/// <summary>fp32 accumulator 16×{width}: {tiles} column tiles of <see cref=\"Acc16x8F32\"/>; lane (g, t) holds");
         w.Line($"/// rows g and g+8 at columns 8i + 2t and 8i + 2t + 1 of tile Ni.</summary>");
-        w.Open($"internal struct {type} : IAccumulatorTile");
+        w.Open($"internal struct {type} : IMmaAccumulator");
         for (int i = 0; i < tiles; i++)
         {
             w.Line($"/// <summary>Columns {8 * i}..{8 * i + 7}.</summary>");

@@ -26,7 +26,10 @@ internal static class KeyConvBackward
     /// <summary>One warp covers 32 × 2 = 64 adjacent channels: 128-byte coalesced rows (one cache line).</summary>
     public const int ChannelsPerWarp = 32 * LanesPerThread;
 
-    /// <summary>Warps per CTA; adjacent warps take adjacent runs, so halos hit in cache; 7 (W = 5) to 9 (W = 3) CTAs fit per SM.</summary>
+    /// <summary>
+    /// Warps per CTA; adjacent warps take adjacent runs, so halos hit in cache; 7 (W = 5) to 9
+    /// (W = 3) CTAs fit per SM.
+    /// </summary>
     public const int Warps = 4;
 
     /// <summary>Threads per CTA.</summary>
@@ -293,7 +296,10 @@ internal static class KeyConvBackward
     public static int DefaultRunLength(int totalK, int partials) =>
         (int)Math.Clamp((totalK + (long)partials * Warps - 1) / ((long)partials * Warps), MinRunLength, MaxRunLength);
 
-    /// <summary>Launches the backward and the dW reduction on <paramref name="stream"/>; arguments already validated.</summary>
+    /// <summary>
+    /// Launches the backward and the dW reduction on <paramref name="stream"/>; arguments already
+    /// validated.
+    /// </summary>
     public static void Launch(KernelCache cache, AcceleratorStream stream, ElementType elementType,
         in KeyConvShape shape, in KeyConvBackwardArgs args, ArrayView<float> dW)
     {
@@ -306,7 +312,8 @@ internal static class KeyConvBackward
             .Launch(stream, new KernelConfig(TilesFor(shape) * args.Partials, Threads), args);
         var reduce = new ReducePartialsArgs(args.DwPartials, dW, args.Partials);
         KeyConvSpecialization.ReducePartials(cache)
-            .Launch(stream, new KernelConfig((dW.IntLength + ReduceThreads - 1) / ReduceThreads, ReduceThreads), reduce);
+            .Launch(stream, new KernelConfig((dW.IntLength + ReduceThreads - 1) / ReduceThreads, ReduceThreads),
+                reduce);
     }
 }
 

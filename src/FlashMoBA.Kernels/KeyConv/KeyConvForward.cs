@@ -21,7 +21,10 @@ internal static class KeyConvForward
     /// <summary>One warp covers 32 × 8 = 256 adjacent channels: each token row is a 512-byte coalesced read.</summary>
     public const int ChannelsPerWarp = 32 * LanesPerThread;
 
-    /// <summary>Warps per CTA, each on its own run; small CTAs fill the register file in finer steps (W = 3 fits 5 per SM, W = 5 fits 4).</summary>
+    /// <summary>
+    /// Warps per CTA, each on its own run; small CTAs fill the register file in finer steps
+    /// (W = 3 fits 5 per SM, W = 5 fits 4).
+    /// </summary>
     public const int Warps = 4;
 
     /// <summary>Threads per CTA.</summary>
@@ -124,7 +127,9 @@ internal static class KeyConvForward
     /// <summary>State of one lane's walk: the rows loaded ahead and the rows already convolved.</summary>
     private struct ForwardWalk
     {
-        /// <summary>Packed rows <c>Row .. Row+PrefetchDistance−1</c>; row r sits in slot (r − walk start) mod 5.</summary>
+        /// <summary>
+        /// Packed rows <c>Row .. Row+PrefetchDistance−1</c>; row r sits in slot (r − walk start) mod 5.
+        /// </summary>
         public Ring5<PackedHalves8> Ahead;
 
         /// <summary>Unpacked rows <c>Row−5 .. Row−1</c> (zero before the walk start).</summary>

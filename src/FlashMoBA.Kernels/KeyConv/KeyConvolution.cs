@@ -17,7 +17,10 @@ internal static class KeyConvolution
     /// <summary>Vector loads need every 16-bit view to start on a 16-byte boundary.</summary>
     private const int RequiredAlignment = 16;
 
-    /// <summary>Writes <c>k′ = k + SiLU(conv(k))</c> into <paramref name="kOut"/>, which must not overlap <paramref name="k"/>.</summary>
+    /// <summary>
+    /// Writes <c>k′ = k + SiLU(conv(k))</c> into <paramref name="kOut"/>, which must not overlap
+    /// <paramref name="k"/>.
+    /// </summary>
     public static void Forward<T>(AcceleratorStream stream, ArrayView1D<T, Stride1D.Dense> k,
         ArrayView1D<int, Stride1D.Dense> cuSeqlensK, ArrayView1D<float, Stride1D.Dense> weights, KeyConvShape shape,
         ArrayView1D<T, Stride1D.Dense> kOut,
@@ -32,12 +35,14 @@ internal static class KeyConvolution
         RequireDisjoint(kOut, k, nameof(kOut), nameof(k));
 
         int groups = shape.Channels / KeyConvForward.LanesPerThread;
-        var args = new KeyConvForwardArgs(k.BaseView.Cast<PackedHalves8>(), cuSeqlensK, weights.BaseView.Cast<Lanes8>(),
-            kOut.BaseView.Cast<PackedHalves8>(), shape.Batch, shape.TotalK, groups, runLength);
+        var args = new KeyConvForwardArgs(k.BaseView.Cast<PackedHalves8>(), cuSeqlensK,
+            weights.BaseView.Cast<Lanes8>(), kOut.BaseView.Cast<PackedHalves8>(), shape.Batch, shape.TotalK, groups,
+            runLength);
         KeyConvForward.Launch(KernelCache.For(stream.Accelerator), stream, elementType, shape, args);
     }
 
-    /// <summary>Allocates k′ on the stream's accelerator and computes it (see the overload with an output view).</summary>
+    /// <summary>Allocates k′ on the stream's accelerator and computes it (see the overload with an output
+    /// view); the caller owns the buffer.</summary>
     public static MemoryBuffer1D<T, Stride1D.Dense> Forward<T>(AcceleratorStream stream,
         ArrayView1D<T, Stride1D.Dense> k, ArrayView1D<int, Stride1D.Dense> cuSeqlensK,
         ArrayView1D<float, Stride1D.Dense> weights, KeyConvShape shape)
@@ -58,7 +63,8 @@ internal static class KeyConvolution
         }
     }
 
-    /// <summary>dW partial rows that fill this accelerator once; the backward's scratch is this many dW-sized rows.</summary>
+    /// <summary>dW partial rows that fill this accelerator once; the backward's scratch is this many
+    /// dW-sized rows.</summary>
     public static int DefaultPartials(Accelerator accelerator, ElementType elementType, KeyConvShape shape)
     {
         ArgumentNullException.ThrowIfNull(accelerator);
@@ -82,7 +88,7 @@ internal static class KeyConvolution
     {
         ArgumentNullException.ThrowIfNull(stream);
         var elementType = ElementTypeOf<T>(nameof(k));
-        ValidateCommon(shape, cuSeqlensK, weights, runLength ?? 1);
+        ValidateCommon(shape, cuSeqlensK, weights, runLength);
         RequireKeyView(k, shape, nameof(k));
         RequireKeyView(dKPrime, shape, nameof(dKPrime));
         RequireKeyView(dK, shape, nameof(dK));
@@ -90,25 +96,28 @@ internal static class KeyConvolution
         RequireDisjoint(dK, dKPrime, nameof(dK), nameof(dKPrime));
         if (dW.Length != shape.WeightElements)
             throw new ArgumentException(
-                $"dW must hold Width · HeadsKv · HeadDim = {shape.WeightElements} floats (was {dW.Length}).", nameof(dW));
+                $"dW must hold Width · HeadsKv · HeadDim = {shape.WeightElements} floats (was {dW.Length}).",
+                nameof(dW));
         if (partials < 1)
             throw new ArgumentException($"partials must be at least 1 (was {partials}).", nameof(partials));
         if (dwPartials.Length < (long)partials * shape.WeightElements)
             throw new ArgumentException(
-                $"dwPartials must hold partials · Width · HeadsKv · HeadDim = {(long)partials * shape.WeightElements} floats (was {dwPartials.Length}).",
+                $"dwPartials must hold partials · Width · HeadsKv · HeadDim = "
+                + $"{(long)partials * shape.WeightElements} floats (was {dwPartials.Length}).",
                 nameof(dwPartials));
         RequireDisjoint(dW, dwPartials, nameof(dW), nameof(dwPartials));
 
         int groups = shape.Channels / KeyConvBackward.LanesPerThread;
-        var args = new KeyConvBackwardArgs(k.BaseView.Cast<PackedHalves2>(), dKPrime.BaseView.Cast<PackedHalves2>(), cuSeqlensK,
-            weights.BaseView.Cast<Lanes2>(), dK.BaseView.Cast<PackedHalves2>(),
+        var args = new KeyConvBackwardArgs(k.BaseView.Cast<PackedHalves2>(), dKPrime.BaseView.Cast<PackedHalves2>(),
+            cuSeqlensK, weights.BaseView.Cast<Lanes2>(), dK.BaseView.Cast<PackedHalves2>(),
             dwPartials.SubView(0, (long)partials * shape.WeightElements),
             shape.Batch, shape.TotalK, groups, runLength ?? KeyConvBackward.DefaultRunLength(shape.TotalK, partials),
             partials);
         KeyConvBackward.Launch(KernelCache.For(stream.Accelerator), stream, elementType, shape, args, dW);
     }
 
-    /// <summary>Allocates dK, dW and the scratch on the stream's accelerator and computes them.</summary>
+    /// <summary>Allocates dK, dW and the scratch on the stream's accelerator, computes them and waits;
+    /// the caller owns the buffers.</summary>
     public static (MemoryBuffer1D<T, Stride1D.Dense> DK, MemoryBuffer1D<float, Stride1D.Dense> DW) Backward<T>(
         AcceleratorStream stream, ArrayView1D<T, Stride1D.Dense> k, ArrayView1D<int, Stride1D.Dense> cuSeqlensK,
         ArrayView1D<float, Stride1D.Dense> weights, ArrayView1D<T, Stride1D.Dense> dKPrime, KeyConvShape shape)
@@ -136,7 +145,8 @@ internal static class KeyConvolution
         }
     }
 
-    /// <summary>The storage type of <typeparamref name="T"/>, or an exception naming <paramref name="paramName"/>.</summary>
+    /// <summary>The storage type of <typeparamref name="T"/>, or an exception naming
+    /// <paramref name="paramName"/>.</summary>
     public static ElementType ElementTypeOf<T>(string paramName)
         where T : unmanaged =>
         typeof(T) == typeof(ILGPU.Half) || typeof(T) == typeof(System.Half) ? ElementType.Float16
@@ -145,25 +155,21 @@ internal static class KeyConvolution
             $"{paramName} must hold ILGPU.Half, System.Half or FlashMoBA.BFloat16 (was {typeof(T).Name}).", paramName);
 
     private static void ValidateCommon(KeyConvShape shape, ArrayView1D<int, Stride1D.Dense> cuSeqlensK,
-        ArrayView1D<float, Stride1D.Dense> weights, int runLength)
+        ArrayView1D<float, Stride1D.Dense> weights, int? runLength)
     {
         shape.Validate(nameof(shape));
-        RequireRunLength(runLength);
+        if (runLength < 1)
+            throw new ArgumentException($"runLength must be at least 1 (was {runLength}).", nameof(runLength));
         if (cuSeqlensK.Length != shape.Batch + 1)
             throw new ArgumentException(
                 $"cuSeqlensK must hold Batch + 1 = {shape.Batch + 1} entries (was {cuSeqlensK.Length}).",
                 nameof(cuSeqlensK));
         if (weights.Length != shape.WeightElements)
             throw new ArgumentException(
-                $"weights must hold Width · HeadsKv · HeadDim = {shape.WeightElements} floats (was {weights.Length}).",
+                $"weights must hold Width · HeadsKv · HeadDim = {shape.WeightElements} floats "
+                + $"(was {weights.Length}).",
                 nameof(weights));
         RequireAligned(weights, nameof(weights));
-    }
-
-    private static void RequireRunLength(int runLength)
-    {
-        if (runLength < 1)
-            throw new ArgumentException($"runLength must be at least 1 (was {runLength}).", nameof(runLength));
     }
 
     private static void RequireKeyView<T>(ArrayView1D<T, Stride1D.Dense> view, KeyConvShape shape, string paramName)
@@ -171,7 +177,8 @@ internal static class KeyConvolution
     {
         if (view.Length != shape.KeyElements)
             throw new ArgumentException(
-                $"{paramName} must hold TotalK · HeadsKv · HeadDim = {shape.KeyElements} elements (was {view.Length}).",
+                $"{paramName} must hold TotalK · HeadsKv · HeadDim = {shape.KeyElements} elements "
+                + $"(was {view.Length}).",
                 paramName);
         RequireAligned(view, paramName);
     }

@@ -10,9 +10,6 @@ namespace FlashMoBA.Kernels.Primitives;
 /// </summary>
 internal interface IAccumulatorTile
 {
-    /// <summary>Columns of the tile (N).</summary>
-    int Columns { get; }
-
     /// <summary>Sets every element to 0.</summary>
     void Zero();
 
@@ -27,6 +24,16 @@ internal interface IAccumulatorTile
     /// −∞ becomes 0, so masked elements drop out.
     /// </summary>
     void Exp2Rows(float scaleLog2, float baseLo, float baseHi, out float sumLo, out float sumHi);
+}
+
+/// <summary>
+/// A generated <c>Acc16xNF32</c> tile seen generically: its width, MMAs into it and its stores, so that a
+/// kernel generic over the head dimension calls them through one type parameter.
+/// </summary>
+internal interface IMmaAccumulator : IAccumulatorTile
+{
+    /// <summary>Columns of the tile (N).</summary>
+    int Columns { get; }
 
     /// <summary>this += A · B for one 16-deep k-step, A and B read from shared memory.</summary>
     void MmaStep<TElem, TA, TB>(ArrayView<uint> shared, in TA a, int m0, in TB b, int n0, int k0)

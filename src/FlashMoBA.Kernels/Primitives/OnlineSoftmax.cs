@@ -6,8 +6,8 @@ namespace FlashMoBA.Kernels.Primitives;
 
 /// <summary>
 /// Streaming softmax over key tiles for the two rows (g, g+8) a lane holds: running maximum (raw
-/// scores) and this lane's partial row sum of 2^(s·scaleLog2 − max·scaleLog2). <see cref="Rescale"/>
-/// folds in one score tile and rescales the output accumulator; <see cref="Finish"/> reduces the
+/// scores) and this lane's partial row sum of 2^(s·scaleLog2 − max·scaleLog2). <c>Rescale</c>
+/// folds in one score tile and rescales the output accumulator; <c>Finish</c> reduces the
 /// sums across the quad, normalises the output and returns the natural-log LSE. A row that saw no
 /// key (all −∞) ends with output 0 and LSE +∞ instead of NaN. <c>shared</c> is the kernel's dynamic
 /// shared-memory view (the CPU emulation exchanges through it; see <see cref="QuadReduce"/>).
@@ -34,9 +34,10 @@ internal struct OnlineSoftmax
     };
 
     /// <summary>
-    /// Folds score tile <paramref name="scores"/> in: updates the row maxima (quad-reduced), rescales
-    /// <paramref name="output"/> by 2^((old − new)·scaleLog2) and turns the scores into probabilities
-    /// 2^(s·scaleLog2 − new·scaleLog2), adding them to the row sums.
+    /// Folds score tile <paramref name="scores"/> in: updates the row maxima (quad-reduced through the
+    /// CPU emulation's scratch in <paramref name="shared"/>), rescales <paramref name="output"/> by
+    /// 2^((old − new)·scaleLog2) and turns the scores into probabilities 2^(s·scaleLog2 − new·scaleLog2),
+    /// adding them to the row sums.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Rescale<TScores, TOutput>(ref TScores scores, ref TOutput output, float scaleLog2, ArrayView<uint> shared)
@@ -45,6 +46,46 @@ internal struct OnlineSoftmax
     {
         scores.RowMax(out float tileLo, out float tileHi);
         QuadReduce.Max(ref tileLo, ref tileHi, shared);
+        Fold(ref scores, ref output, scaleLog2, tileLo, tileHi);
+    }
+
+    /// <summary>
+    /// <see cref="Rescale{TScores, TOutput}(ref TScores, ref TOutput, float, ArrayView{uint})"/> for kernels
+    /// without a dynamic shared-memory view: the quad reduction uses shuffles on every accelerator.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Rescale<TScores, TOutput>(ref TScores scores, ref TOutput output, float scaleLog2)
+        where TScores : struct, IAccumulatorTile
+        where TOutput : struct, IAccumulatorTile
+    {
+        scores.RowMax(out float tileLo, out float tileHi);
+        Fold(ref scores, ref output, scaleLog2, QuadReduce.Max(tileLo), QuadReduce.Max(tileHi));
+    }
+
+    /// <summary>
+    /// Normalises <paramref name="output"/> by the quad-reduced row sums and returns
+    /// LSE = max·scale + ln(sum) per row (+∞ and output 0 for a row that saw no key).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Finish<TOutput>(ref TOutput output, float scale, ArrayView<uint> shared, out float lseLo, out float lseHi)
+        where TOutput : struct, IAccumulatorTile
+    {
+        float sumLo = SumLo, sumHi = SumHi;
+        QuadReduce.Sum(ref sumLo, ref sumHi, shared);
+        Normalise(ref output, scale, sumLo, sumHi, out lseLo, out lseHi);
+    }
+
+    /// <summary><see cref="Finish{TOutput}(ref TOutput, float, ArrayView{uint}, out float, out float)"/> with shuffles only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Finish<TOutput>(ref TOutput output, float scale, out float lseLo, out float lseHi)
+        where TOutput : struct, IAccumulatorTile =>
+        Normalise(ref output, scale, QuadReduce.Sum(SumLo), QuadReduce.Sum(SumHi), out lseLo, out lseHi);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Fold<TScores, TOutput>(ref TScores scores, ref TOutput output, float scaleLog2, float tileLo, float tileHi)
+        where TScores : struct, IAccumulatorTile
+        where TOutput : struct, IAccumulatorTile
+    {
         float maxLo = XMath.Max(MaxLo, tileLo);
         float maxHi = XMath.Max(MaxHi, tileHi);
         // A row with no key yet keeps max −∞: use base 0 so that 2^(−∞ − base) is 0, never NaN.
@@ -60,16 +101,11 @@ internal struct OnlineSoftmax
         MaxHi = maxHi;
     }
 
-    /// <summary>
-    /// Normalises <paramref name="output"/> by the quad-reduced row sums and returns
-    /// LSE = max·scale + ln(sum) per row (+∞ and output 0 for a row that saw no key).
-    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Finish<TOutput>(ref TOutput output, float scale, ArrayView<uint> shared, out float lseLo, out float lseHi)
+    private readonly void Normalise<TOutput>(ref TOutput output, float scale, float sumLo, float sumHi,
+        out float lseLo, out float lseHi)
         where TOutput : struct, IAccumulatorTile
     {
-        float sumLo = SumLo, sumHi = SumHi;
-        QuadReduce.Sum(ref sumLo, ref sumHi, shared);
         bool emptyLo = sumLo == 0f, emptyHi = sumHi == 0f;
         output.ScaleRows(emptyLo ? 0f : 1f / sumLo, emptyHi ? 0f : 1f / sumHi);
         lseLo = emptyLo ? float.PositiveInfinity : MaxLo * scale + XMath.Log(sumLo);

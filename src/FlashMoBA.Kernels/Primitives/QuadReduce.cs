@@ -13,6 +13,22 @@ namespace FlashMoBA.Kernels.Primitives;
 /// </summary>
 internal static class QuadReduce
 {
+    /// <summary>Maximum over the lane quad (two shuffles on every accelerator; slow on the CPU one).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Max(float value)
+    {
+        value = XMath.Max(value, Warp.ShuffleXor(value, 1));
+        return XMath.Max(value, Warp.ShuffleXor(value, 2));
+    }
+
+    /// <summary>Sum over the lane quad (two shuffles on every accelerator; slow on the CPU one).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(float value)
+    {
+        value += Warp.ShuffleXor(value, 1);
+        return value + Warp.ShuffleXor(value, 2);
+    }
+
     /// <summary>Maximum over the lane quad of <paramref name="lo"/> and of <paramref name="hi"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Max(ref float lo, ref float hi, ArrayView<uint> shared)

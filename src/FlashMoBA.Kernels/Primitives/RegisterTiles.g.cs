@@ -222,7 +222,7 @@ internal struct FragA16x128 : IFragmentTile
 
 /// <summary>fp32 accumulator 16×32: 4 column tiles of <see cref="Acc16x8F32"/>; lane (g, t) holds
 /// rows g and g+8 at columns 8i + 2t and 8i + 2t + 1 of tile Ni.</summary>
-internal struct Acc16x32F32 : IAccumulatorTile
+internal struct Acc16x32F32 : IMmaAccumulator
 {
     /// <summary>Columns 0..7.</summary>
     public Acc16x8F32 N0;
@@ -625,7 +625,7 @@ internal struct Acc16x32F32 : IAccumulatorTile
 
 /// <summary>fp32 accumulator 16×64: 8 column tiles of <see cref="Acc16x8F32"/>; lane (g, t) holds
 /// rows g and g+8 at columns 8i + 2t and 8i + 2t + 1 of tile Ni.</summary>
-internal struct Acc16x64F32 : IAccumulatorTile
+internal struct Acc16x64F32 : IMmaAccumulator
 {
     /// <summary>Columns 0..7.</summary>
     public Acc16x8F32 N0;
@@ -1192,7 +1192,7 @@ internal struct Acc16x64F32 : IAccumulatorTile
 
 /// <summary>fp32 accumulator 16×128: 16 column tiles of <see cref="Acc16x8F32"/>; lane (g, t) holds
 /// rows g and g+8 at columns 8i + 2t and 8i + 2t + 1 of tile Ni.</summary>
-internal struct Acc16x128F32 : IAccumulatorTile
+internal struct Acc16x128F32 : IMmaAccumulator
 {
     /// <summary>Columns 0..7.</summary>
     public Acc16x8F32 N0;
