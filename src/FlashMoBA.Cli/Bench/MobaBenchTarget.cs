@@ -1,3 +1,10 @@
+using System.Runtime.InteropServices;
+using FlashMoBA.Kernels.Attention;
+using FlashMoBA.Kernels.Runtime;
+using ILGPU;
+using Half = System.Half;
+using ILGPU.Runtime;
+
 namespace FlashMoBA.Cli.Bench;
 
 /// <summary>
@@ -6,7 +13,8 @@ namespace FlashMoBA.Cli.Bench;
 /// tensors past 2^31 elements (b = 2, N = 512K, H = 16, d = 128) can be filled; every buffer, the
 /// routing plan and the scratch are allocated (and the kernels compiled) before timing. With the
 /// environment variable <c>FLASHMOBA_MOBA_STAGES=1</c> the last timed iteration's per-stage device times
-/// (<see cref="MobaAttention.MeasureStageTimes"/>) are written to stderr.
+/// (<see cref="MobaAttention.MeasureStageTimes"/>) and every MoBA kernel's registers and local memory
+/// per thread are written to stderr.
 /// </summary>
 internal sealed class MobaBenchTarget : IBenchTarget
 {
@@ -43,6 +51,7 @@ internal sealed class MobaBenchTarget : IBenchTarget
         private VarlenBatch batch = null!;
         private MobaConfig config = null!;
         private string label = "";
+        private int headDim;
 
         public static Instance<T> Create(BenchContext context, BenchShape shape, BenchPass pass)
         {
@@ -73,6 +82,9 @@ internal sealed class MobaBenchTarget : IBenchTarget
                 var times = attention.MeasureStageTimes();
                 Console.Error.WriteLine($"moba stages {label}: total {times.Sum(t => t.Milliseconds):F3} ms; "
                     + string.Join(", ", times.Select(t => $"{t.Stage} {t.Milliseconds:F3}")));
+                var kernels = MobaKernelInventory.Describe<T>(KernelCache.For(attention.Accelerator), headDim);
+                Console.Error.WriteLine("moba kernels: " + string.Join(", ", kernels.Select(k =>
+                    $"{k.Kernel} {k.Registers} regs {k.LocalBytes} B local{(k.LocalBytes > 0 ? " (LOCAL MEMORY)" : "")}")));
             }
             for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
             owned.Clear();
@@ -85,16 +97,17 @@ internal sealed class MobaBenchTarget : IBenchTarget
             config = shape.Config;
             attention = Own(new MobaAttention(accelerator));
             attention.RecordStageTimes = Environment.GetEnvironmentVariable(StagesVariable) == "1";
+            headDim = shape.HeadDim;
             label = $"N={shape.Seqlen} b={shape.Batch} H={shape.Heads} d={shape.HeadDim} B={shape.BlockSize} k={shape.TopK} {pass}";
             int[] qShape = [shape.TotalTokens, shape.Heads, shape.HeadDim];
             int[] kvShape = [shape.TotalTokens, shape.HeadsKv, shape.HeadDim];
-            q = Own(Random(accelerator, qShape, shape.Seed));
-            k = Own(Random(accelerator, kvShape, shape.Seed + 1));
-            v = Own(Random(accelerator, kvShape, shape.Seed + 2));
+            q = Own(Random(accelerator, qShape, shape.Seed, shape.ElementType));
+            k = Own(Random(accelerator, kvShape, shape.Seed + 1, shape.ElementType));
+            v = Own(Random(accelerator, kvShape, shape.Seed + 2, shape.ElementType));
             forward = Own(attention.AllocateForward(q, k, v, batch, config));
             if (pass == BenchPass.ForwardBackward)
             {
-                dOut = Own(Random(accelerator, qShape, shape.Seed + 3));
+                dOut = Own(Random(accelerator, qShape, shape.Seed + 3, shape.ElementType));
                 gradients = Own(attention.AllocateGradients(q, k, v, batch, config));
             }
             // One untimed iteration sizes the scratch buffer and compiles every kernel.
@@ -110,29 +123,30 @@ internal sealed class MobaBenchTarget : IBenchTarget
         }
 
         /// <summary>Uniform values in [−√3, √3] (unit variance), chunk by chunk from per-chunk seeds.</summary>
-        private static DeviceTensor<T> Random(ILGPU.Runtime.Accelerator accelerator, int[] shape, int seed)
+        private static DeviceTensor<T> Random(Accelerator accelerator, int[] shape, int seed, ElementType type)
         {
             var tensor = DeviceTensor<T>.Allocate(accelerator, shape);
             try
             {
                 long length = tensor.Length;
                 long chunks = (length + ChunkElements - 1) / ChunkElements;
-                var buffers = new T[Math.Min(chunks, Environment.ProcessorCount)][];
+                var buffers = new ushort[Math.Min(chunks, Environment.ProcessorCount)][];
+                var stream = accelerator.DefaultStream;
                 for (long first = 0; first < chunks; first += buffers.Length)
                 {
                     int batchChunks = (int)Math.Min(buffers.Length, chunks - first);
                     Parallel.For(0, batchChunks, i =>
                     {
                         long start = (first + i) * ChunkElements;
-                        int count = (int)Math.Min(ChunkElements, length - start);
-                        buffers[i] = Fill(buffers[i], count, seed, first + i);
+                        buffers[i] = Fill(buffers[i], (int)Math.Min(ChunkElements, length - start), seed, first + i, type);
                     });
                     for (int i = 0; i < batchChunks; i++)
                     {
                         long start = (first + i) * ChunkElements;
                         int count = (int)Math.Min(ChunkElements, length - start);
-                        tensor.CopyFrom(buffers[i].AsSpan(0, count), start);
+                        tensor.View.SubView(start, count).CopyFromCPU(stream, MemoryMarshal.Cast<ushort, T>(buffers[i].AsSpan(0, count)));
                     }
+                    stream.Synchronize();
                 }
                 return tensor;
             }
@@ -143,9 +157,10 @@ internal sealed class MobaBenchTarget : IBenchTarget
             }
         }
 
-        private static T[] Fill(T[]? buffer, int count, int seed, long chunk)
+        /// <summary>Storage bits of uniform values from an xorshift generator seeded by (seed, chunk).</summary>
+        private static ushort[] Fill(ushort[]? buffer, int count, int seed, long chunk, ElementType type)
         {
-            buffer ??= new T[ChunkElements];
+            buffer ??= new ushort[ChunkElements];
             ulong state = (ulong)(uint)seed * 0x9E3779B97F4A7C15UL ^ ((ulong)chunk + 1) * 0xBF58476D1CE4E5B9UL;
             for (int i = 0; i < count; i++)
             {
@@ -154,7 +169,7 @@ internal sealed class MobaBenchTarget : IBenchTarget
                 state ^= state << 17;
                 float unit = (state >> 40) * (1f / (1 << 24));
                 float value = (unit * 2f - 1f) * 1.7320508f;
-                buffer[i] = typeof(T) == typeof(BFloat16) ? (T)(object)BFloat16.FromFloat(value) : (T)(object)(Half)value;
+                buffer[i] = type == ElementType.BFloat16 ? BFloat16.FromFloat(value).Bits : BitConverter.HalfToUInt16Bits((Half)value);
             }
             return buffer;
         }

@@ -21,7 +21,8 @@ public sealed partial class MobaAttention
                 throw new ArgumentException(
                     $"keyConvWeights [W, Hk, d] are required because config.KeyConvWidth = {config.KeyConvWidth}.",
                     nameof(keyConvWeights));
-            AttentionShapes.ValidateKeyConvWeights(keyConvWeights.Shape, dims, config);
+            AttentionShapes.RequireShape(keyConvWeights.Shape, [config.KeyConvWidth.Value, dims.HeadsKv, dims.HeadDim],
+                nameof(keyConvWeights));
             RequireOnAccelerator(keyConvWeights, nameof(keyConvWeights));
         }
         else if (keyConvWeights is not null)

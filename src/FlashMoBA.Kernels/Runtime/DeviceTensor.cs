@@ -107,22 +107,6 @@ public sealed class DeviceTensor<T> : IDisposable where T : unmanaged
         stream.Synchronize();
     }
 
-    /// <summary>
-    /// Copies <paramref name="source"/> into the elements starting at row-major index <paramref name="offset"/>;
-    /// waits for completion. Fills tensors larger than one host array (2^31 elements) chunk by chunk.
-    /// </summary>
-    /// <exception cref="ArgumentException">The range lies outside the tensor.</exception>
-    public void CopyFrom(ReadOnlySpan<T> source, long offset)
-    {
-        if (offset < 0 || offset > Length - source.Length)
-            throw new ArgumentException(
-                $"{source.Length} elements at offset {offset} do not fit in the tensor's {Length}.", nameof(offset));
-        if (source.IsEmpty) return;
-        var stream = Accelerator.DefaultStream;
-        View.SubView(offset, source.Length).CopyFromCPU(stream, source);
-        stream.Synchronize();
-    }
-
     /// <summary>Copies the tensor into <paramref name="destination"/> (exactly <see cref="Length"/> elements); waits for completion.</summary>
     /// <exception cref="ArgumentException">The length differs.</exception>
     public void CopyTo(Span<T> destination)

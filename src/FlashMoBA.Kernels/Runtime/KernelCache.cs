@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
+using FlashMoBA.Kernels.Primitives;
 
 namespace FlashMoBA.Kernels.Runtime;
 
@@ -12,13 +13,14 @@ namespace FlashMoBA.Kernels.Runtime;
 /// <c>static void K(TArgs args)</c> method, closed over its specialisation flags with
 /// <see cref="MethodInfo.MakeGenericMethod"/> before it gets here, so the key is the closed
 /// method. On CUDA the cache also raises the function's dynamic shared-memory limit past the
-/// 48 KB default before the first launch that needs it (DESIGN.md §5).
+/// 48 KB default before the first launch that needs it (DESIGN.md §5). On the CPU accelerator a
+/// launch with dynamic shared memory silently gets the warp-emulation scratch appended.
 /// </summary>
 internal sealed class KernelCache
 {
     private static readonly ConditionalWeakTable<Accelerator, KernelCache> PerAccelerator = new();
 
-    private readonly ConcurrentDictionary<MethodInfo, object> kernels = new();
+    private readonly ConcurrentDictionary<MethodInfo, CachedKernel> kernels = new();
 
     /// <summary>Creates a cache bound to <paramref name="accelerator"/>.</summary>
     public KernelCache(Accelerator accelerator)
@@ -35,6 +37,9 @@ internal sealed class KernelCache
 
     /// <summary>Largest dynamic shared memory one group may request (the CUDA opt-in limit).</summary>
     public int MaxDynamicSharedBytes { get; }
+
+    /// <summary>Every kernel compiled so far (for resource reports).</summary>
+    public IEnumerable<CachedKernel> Loaded => kernels.Values;
 
     /// <summary>The cache shared by every caller of <paramref name="accelerator"/>.</summary>
     public static KernelCache For(Accelerator accelerator)
@@ -82,22 +87,13 @@ internal sealed class KernelCache
     }
 }
 
-/// <summary>A compiled kernel with its launcher; launches check the configuration first.</summary>
-/// <typeparam name="TArgs">The kernel's argument struct.</typeparam>
-internal sealed class CachedKernel<TArgs>
-    where TArgs : struct
+/// <summary>A compiled kernel: its name and the driver's view of its resources.</summary>
+internal abstract class CachedKernel
 {
-    private readonly Action<AcceleratorStream, KernelConfig, TArgs> launcher;
-    private readonly Lock sharedLimitLock = new();
-    private readonly KernelCache cache;
-    private int dynamicSharedLimit = 48 * 1024;
-
-    internal CachedKernel(KernelCache cache, MethodInfo method, Kernel kernel)
+    private protected CachedKernel(MethodInfo method, Kernel kernel)
     {
-        this.cache = cache;
         Name = FormatName(method);
         Kernel = kernel;
-        launcher = kernel.CreateLauncherDelegate<Action<AcceleratorStream, KernelConfig, TArgs>>();
     }
 
     /// <summary>Method name with its specialisation types, for messages.</summary>
@@ -116,6 +112,32 @@ internal sealed class CachedKernel<TArgs>
         ? CudaDriver.GetFunctionAttribute(cuda.FunctionPtr, CudaDriver.FuncAttributeNumRegs)
         : 0;
 
+    private static string FormatName(MethodInfo method)
+    {
+        string owner = method.DeclaringType?.Name ?? "?";
+        if (!method.IsGenericMethod) return $"{owner}.{method.Name}";
+        var flags = string.Join(", ", method.GetGenericArguments().Select(t => t.Name));
+        return $"{owner}.{method.Name}<{flags}>";
+    }
+}
+
+/// <summary>A compiled kernel with its launcher; launches check the configuration first.</summary>
+/// <typeparam name="TArgs">The kernel's argument struct.</typeparam>
+internal sealed class CachedKernel<TArgs> : CachedKernel
+    where TArgs : struct
+{
+    private readonly Action<AcceleratorStream, KernelConfig, TArgs> launcher;
+    private readonly Lock sharedLimitLock = new();
+    private readonly KernelCache cache;
+    private int dynamicSharedLimit = 48 * 1024;
+
+    internal CachedKernel(KernelCache cache, MethodInfo method, Kernel kernel)
+        : base(method, kernel)
+    {
+        this.cache = cache;
+        launcher = kernel.CreateLauncherDelegate<Action<AcceleratorStream, KernelConfig, TArgs>>();
+    }
+
     /// <summary>
     /// Launches on <paramref name="stream"/>. Throws <see cref="ArgumentException"/> for a group larger
     /// than the device allows or shared memory above the opt-in limit, and wraps launch failures
@@ -132,6 +154,8 @@ internal sealed class CachedKernel<TArgs>
                 nameof(config));
         }
         if (config.GridDim.Size == 0) return;
+        if (accelerator.AcceleratorType == AcceleratorType.CPU && config.UsesDynamicSharedMemory)
+            config = WithEmulationScratch(config);
         int sharedBytes = config.SharedMemoryConfig.ArraySize;
         if (sharedBytes > cache.MaxDynamicSharedBytes)
         {
@@ -152,6 +176,19 @@ internal sealed class CachedKernel<TArgs>
         }
     }
 
+    /// <summary>
+    /// The CPU emulation of warp tile operations exchanges fragments through a per-warp scratch at the
+    /// end of dynamic shared memory (<see cref="WarpEmulation"/>); kernels never see it on CUDA.
+    /// </summary>
+    private static KernelConfig WithEmulationScratch(KernelConfig config)
+    {
+        var shared = config.SharedMemoryConfig;
+        int warps = (config.GroupDim.Size + 31) / 32;
+        int extra = (WarpEmulation.ScratchBytes(warps) + shared.ElementSize - 1) / shared.ElementSize;
+        return new KernelConfig(config.GridDim, config.GroupDim,
+            new SharedMemoryConfig(shared.NumElements + extra, shared.ElementSize));
+    }
+
     private void RaiseSharedLimit(CudaKernel kernel, int bytes)
     {
         lock (sharedLimitLock)
@@ -163,11 +200,4 @@ internal sealed class CachedKernel<TArgs>
         }
     }
 
-    private static string FormatName(MethodInfo method)
-    {
-        string owner = method.DeclaringType?.Name ?? "?";
-        if (!method.IsGenericMethod) return $"{owner}.{method.Name}";
-        var flags = string.Join(", ", method.GetGenericArguments().Select(t => t.Name));
-        return $"{owner}.{method.Name}<{flags}>";
-    }
 }

@@ -5,13 +5,13 @@ namespace FlashMoBA.Kernels.Tests.Attention;
 /// <summary>One MoBA attention problem of the CPU tests: varlen lengths, heads, d, routing parameters, dtype, seed.</summary>
 internal sealed record MobaCase(
     int[] LengthsQ, int[] LengthsK, int Heads, int HeadsKv, int HeadDim, int BlockSize, int TopK, bool Causal,
-    ElementType ElementType, int Seed)
+    ElementType ElementType, int Seed, int? KeyConvWidth = null)
 {
     /// <summary>The varlen batch.</summary>
     public VarlenBatch Batch => VarlenBatch.FromLengths(LengthsQ, LengthsK);
 
     /// <summary>The configuration (default scale 1/√d).</summary>
-    public MobaConfig Config => new(BlockSize, TopK) { Causal = Causal, ElementType = ElementType };
+    public MobaConfig Config => new(BlockSize, TopK) { Causal = Causal, ElementType = ElementType, KeyConvWidth = KeyConvWidth };
 
     /// <summary>The reference's shape.</summary>
     public AttentionShape Shape => AttentionShape.FromLengths(LengthsQ, LengthsK, Heads, HeadsKv, HeadDim);
