@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using ILGPU;
+using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
 
 namespace FlashMoBA.Kernels.Primitives;
@@ -8,7 +9,8 @@ namespace FlashMoBA.Kernels.Primitives;
 /// fp16 / bf16 ⇄ fp32 conversions and packing of two 16-bit values into one 32-bit register (the
 /// operand format of <c>mma.sync</c>: the lower column index in the low half). Usable in kernels and
 /// on the host. On CUDA a pair converts with one <c>cvt.rn.{f16x2,bf16x2}.f32</c>; elsewhere the same
-/// round-to-nearest-even is done with integer arithmetic, bit-exact with the hardware.
+/// round-to-nearest-even is done with integer arithmetic, bit-exact with the hardware. The CUDA/CPU
+/// choice is a target switch (see <see cref="WarpEmulation"/>): it folds away at compile time.
 /// </summary>
 internal static class HalfPack
 {
@@ -16,24 +18,32 @@ internal static class HalfPack
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint PackF16(float lo, float hi)
     {
-        if (CudaAsm.IsSupported)
+        switch (Accelerator.CurrentType)
         {
-            CudaAsm.Emit("cvt.rn.f16x2.f32 %0, %1, %2;", out uint packed, hi, lo);
-            return packed;
+            case AcceleratorType.Cuda:
+                CudaAsm.Emit("cvt.rn.f16x2.f32 %0, %1, %2;", out uint packed, hi, lo);
+                return packed;
+            case AcceleratorType.CPU:
+            case AcceleratorType.OpenCL:
+            default:
+                return FloatToF16Bits(lo) | ((uint)FloatToF16Bits(hi) << 16);
         }
-        return FloatToF16Bits(lo) | ((uint)FloatToF16Bits(hi) << 16);
     }
 
     /// <summary>Packs <paramref name="lo"/> (low 16 bits) and <paramref name="hi"/> as bf16 (RNE).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint PackBf16(float lo, float hi)
     {
-        if (CudaAsm.IsSupported)
+        switch (Accelerator.CurrentType)
         {
-            CudaAsm.Emit("cvt.rn.bf16x2.f32 %0, %1, %2;", out uint packed, hi, lo);
-            return packed;
+            case AcceleratorType.Cuda:
+                CudaAsm.Emit("cvt.rn.bf16x2.f32 %0, %1, %2;", out uint packed, hi, lo);
+                return packed;
+            case AcceleratorType.CPU:
+            case AcceleratorType.OpenCL:
+            default:
+                return FloatToBf16Bits(lo) | ((uint)FloatToBf16Bits(hi) << 16);
         }
-        return FloatToBf16Bits(lo) | ((uint)FloatToBf16Bits(hi) << 16);
     }
 
     /// <summary>The fp16 in the low half of <paramref name="packed"/>, widened exactly.</summary>
@@ -56,11 +66,21 @@ internal static class HalfPack
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float F16ToFloat(ushort bits)
     {
-        if (CudaAsm.IsSupported)
+        switch (Accelerator.CurrentType)
         {
-            CudaAsm.Emit("cvt.f32.f16 %0, %1;", out float widened, bits);
-            return widened;
+            case AcceleratorType.Cuda:
+                CudaAsm.Emit("cvt.f32.f16 %0, %1;", out float widened, bits);
+                return widened;
+            case AcceleratorType.CPU:
+            case AcceleratorType.OpenCL:
+            default:
+                return F16BitsToFloat(bits);
         }
+    }
+
+    /// <summary>Integer-only fp16 → fp32 widening (the CPU path of <see cref="F16ToFloat"/>).</summary>
+    private static float F16BitsToFloat(ushort bits)
+    {
         uint sign = (uint)(bits & 0x8000) << 16;
         uint exponent = (uint)(bits >> 10) & 0x1Fu;
         uint mantissa = bits & 0x3FFu;

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using ILGPU;
+using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
 
 namespace FlashMoBA.Kernels.Primitives;
@@ -7,7 +8,8 @@ namespace FlashMoBA.Kernels.Primitives;
 /// <summary>
 /// Warp-wide tensor-core multiply-accumulate <c>D = A·B + D</c>, m16n8k16, fp32 accumulators: one
 /// method per PTX instruction. All 32 lanes of the warp must call it together. On CUDA it is one
-/// inline <c>mma.sync</c>; elsewhere (the CPU accelerator) an emulation gathers the operands with
+/// inline <c>mma.sync</c> (behind a target switch that folds at compile time, see
+/// <see cref="WarpEmulation"/>); elsewhere (the CPU accelerator) an emulation gathers the operands with
 /// warp shuffles in exactly the hardware fragment layout (<see cref="FragA16x16"/>,
 /// <see cref="FragB16x8"/>, <see cref="Acc16x8F32"/>), so a layout mistake in a kernel fails on the CPU.
 /// </summary>
@@ -17,19 +19,22 @@ internal static class WarpMma
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void M16N8K16F16(ref Acc16x8F32 acc, in FragA16x16 a, in FragB16x8 b)
     {
-        if (CudaAsm.IsSupported)
+        switch (Accelerator.CurrentType)
         {
-            // ILGPU needs the PTX text as a literal at the EmitRef call itself.
-            var (d0, d1, d2, d3) = Outputs(acc);
-            var (a0, a1, a2, a3, b0, b1) = Inputs(a, b);
-            CudaAsm.EmitRef("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
-                + "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};",
-                ref d0, ref d1, ref d2, ref d3, ref a0, ref a1, ref a2, ref a3, ref b0, ref b1);
-            Store(ref acc, d0, d1, d2, d3);
-        }
-        else
-        {
-            Emulate(ref acc, a, b, bf16: false);
+            case AcceleratorType.Cuda:
+                // ILGPU needs the PTX text as a literal at the EmitRef call itself.
+                var (d0, d1, d2, d3) = Outputs(acc);
+                var (a0, a1, a2, a3, b0, b1) = Inputs(a, b);
+                CudaAsm.EmitRef("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
+                    + "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};",
+                    ref d0, ref d1, ref d2, ref d3, ref a0, ref a1, ref a2, ref a3, ref b0, ref b1);
+                Store(ref acc, d0, d1, d2, d3);
+                break;
+            case AcceleratorType.CPU:
+            case AcceleratorType.OpenCL:
+            default:
+                acc = Emulate(acc, a, b, bf16: false);
+                break;
         }
     }
 
@@ -37,18 +42,21 @@ internal static class WarpMma
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void M16N8K16Bf16(ref Acc16x8F32 acc, in FragA16x16 a, in FragB16x8 b)
     {
-        if (CudaAsm.IsSupported)
+        switch (Accelerator.CurrentType)
         {
-            var (d0, d1, d2, d3) = Outputs(acc);
-            var (a0, a1, a2, a3, b0, b1) = Inputs(a, b);
-            CudaAsm.EmitRef("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
-                + "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};",
-                ref d0, ref d1, ref d2, ref d3, ref a0, ref a1, ref a2, ref a3, ref b0, ref b1);
-            Store(ref acc, d0, d1, d2, d3);
-        }
-        else
-        {
-            Emulate(ref acc, a, b, bf16: true);
+            case AcceleratorType.Cuda:
+                var (d0, d1, d2, d3) = Outputs(acc);
+                var (a0, a1, a2, a3, b0, b1) = Inputs(a, b);
+                CudaAsm.EmitRef("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+                    + "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};",
+                    ref d0, ref d1, ref d2, ref d3, ref a0, ref a1, ref a2, ref a3, ref b0, ref b1);
+                Store(ref acc, d0, d1, d2, d3);
+                break;
+            case AcceleratorType.CPU:
+            case AcceleratorType.OpenCL:
+            default:
+                acc = Emulate(acc, a, b, bf16: true);
+                break;
         }
     }
 
@@ -73,7 +81,8 @@ internal static class WarpMma
     /// Lane (g, t) owns D rows g and g+8, columns 2t and 2t+1. For each k-quad j it fetches A rows g and
     /// g+8 from lane 4g+j (k = 2j, 2j+1, 2j+8, 2j+9) and B columns 2t, 2t+1 from lanes 8t+j, 8t+4+j.
     /// </summary>
-    private static void Emulate(ref Acc16x8F32 acc, in FragA16x16 a, in FragB16x8 b, bool bf16)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Acc16x8F32 Emulate(Acc16x8F32 acc, FragA16x16 a, FragB16x8 b, bool bf16)
     {
         int lane = Warp.LaneIdx;
         int g = lane >> 2, t = lane & 3;
@@ -88,10 +97,7 @@ internal static class WarpMma
             c2 += Dot2(rows.R1, left.R0, bf16) + Dot2(rows.R3, left.R1, bf16);
             c3 += Dot2(rows.R1, right.R0, bf16) + Dot2(rows.R3, right.R1, bf16);
         }
-        acc.R0 = c0;
-        acc.R1 = c1;
-        acc.R2 = c2;
-        acc.R3 = c3;
+        return new Acc16x8F32 { R0 = c0, R1 = c1, R2 = c2, R3 = c3 };
     }
 
     private static float Dot2(uint x, uint y, bool bf16) => bf16

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
+using FlashMoBA.Kernels.Primitives;
 
 namespace FlashMoBA.Kernels.Runtime;
 
@@ -12,7 +13,8 @@ namespace FlashMoBA.Kernels.Runtime;
 /// <c>static void K(TArgs args)</c> method, closed over its specialisation flags with
 /// <see cref="MethodInfo.MakeGenericMethod"/> before it gets here, so the key is the closed
 /// method. On CUDA the cache also raises the function's dynamic shared-memory limit past the
-/// 48 KB default before the first launch that needs it (DESIGN.md §5).
+/// 48 KB default before the first launch that needs it (DESIGN.md §5). On the CPU accelerator a
+/// launch with dynamic shared memory silently gets the warp-emulation scratch appended.
 /// </summary>
 internal sealed class KernelCache
 {
@@ -132,6 +134,8 @@ internal sealed class CachedKernel<TArgs>
                 nameof(config));
         }
         if (config.GridDim.Size == 0) return;
+        if (accelerator.AcceleratorType == AcceleratorType.CPU && config.UsesDynamicSharedMemory)
+            config = WithEmulationScratch(config);
         int sharedBytes = config.SharedMemoryConfig.ArraySize;
         if (sharedBytes > cache.MaxDynamicSharedBytes)
         {
@@ -150,6 +154,19 @@ internal sealed class CachedKernel<TArgs>
                 $"Launch of {Name} (grid {config.GridDim}, group {config.GroupDim}, {sharedBytes} B shared) failed: {error.Message}",
                 error);
         }
+    }
+
+    /// <summary>
+    /// The CPU emulation of warp tile operations exchanges fragments through a per-warp scratch at the
+    /// end of dynamic shared memory (<see cref="WarpEmulation"/>); kernels never see it on CUDA.
+    /// </summary>
+    private static KernelConfig WithEmulationScratch(KernelConfig config)
+    {
+        var shared = config.SharedMemoryConfig;
+        int warps = (config.GroupDim.Size + 31) / 32;
+        int extra = (WarpEmulation.ScratchBytes(warps) + shared.ElementSize - 1) / shared.ElementSize;
+        return new KernelConfig(config.GridDim, config.GroupDim,
+            new SharedMemoryConfig(shared.NumElements + extra, shared.ElementSize));
     }
 
     private void RaiseSharedLimit(CudaKernel kernel, int bytes)

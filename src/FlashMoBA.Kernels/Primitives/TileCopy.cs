@@ -1,0 +1,40 @@
+using System.Runtime.CompilerServices;
+using ILGPU;
+
+namespace FlashMoBA.Kernels.Primitives;
+
+/// <summary>
+/// Cooperative 16-byte copies between global row blocks and swizzled <see cref="SharedTile"/>s. A
+/// global row block is <c>rows</c> rows of <c>tile.ChunksPerRow</c> chunks, row r starting at chunk
+/// <c>firstChunk + r · rowStride</c> (e.g. one head of consecutive tokens in <c>[tokens, heads, d]</c>).
+/// Every thread of the group calls it with its own <c>thread</c> index.
+/// </summary>
+internal static class TileCopy
+{
+    /// <summary>
+    /// Loads <paramref name="rows"/> rows into <paramref name="tile"/>; rows at or past
+    /// <paramref name="validRows"/> are written as zeros (ragged tails never read out of range).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GlobalToShared(ArrayView<Chunk16> global, long firstChunk, long rowStride, int validRows,
+        ArrayView<Chunk16> shared, SharedTile tile, int rows, int thread, int threads)
+    {
+        int chunksPerRow = tile.ChunksPerRow;
+        for (int i = thread; i < rows * chunksPerRow; i += threads)
+        {
+            int row = i / chunksPerRow, chunk = i - row * chunksPerRow;
+            shared[tile.Chunk(row, chunk)] = row < validRows
+                ? global[firstChunk + row * rowStride + chunk]
+                : default;
+        }
+    }
+
+    /// <summary>Loads <paramref name="count"/> floats, writing <paramref name="fill"/> past <paramref name="valid"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void RowValues(ArrayView<float> global, long first, int valid, float fill,
+        ArrayView<float> shared, int sharedFirst, int count, int thread, int threads)
+    {
+        for (int i = thread; i < count; i += threads)
+            shared[sharedFirst + i] = i < valid ? global[first + i] : fill;
+    }
+}
