@@ -1,0 +1,80 @@
+using ILGPU;
+using ILGPU.Runtime;
+using FlashMoBA.Kernels.Primitives;
+using FlashMoBA.Kernels.Routing;
+using FlashMoBA.Kernels.Runtime;
+
+namespace FlashMoBA.Kernels.Attention;
+
+/// <summary>
+/// The launch sequences of MoBA attention once a <see cref="RoutingPlan"/> holds the routing
+/// (DESIGN.md §4.2–4.3). Forward: per-slot statistics → LSE merge → zero the fp32 accumulator →
+/// normalised P·V with atomics → convert to the input type. Backward: D = rowsum(dO∘O) → zero the
+/// fp32 dQ accumulator → per key tile dK, dV and dQ atomics → convert dQ. Everything is enqueued on
+/// one stream; nothing synchronises. Arguments were validated by the caller.
+/// </summary>
+internal static class MobaPasses
+{
+    /// <summary>Computes <paramref name="output"/> <c>[totalQ, H, d]</c> and <paramref name="lse"/> <c>[H, totalQ]</c>.</summary>
+    public static void Forward<T>(KernelCache cache, AcceleratorStream stream, RoutingPlan plan,
+        ArrayView<int> launchOrder, float scale, ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<T> output,
+        ArrayView<float> lse, MobaWorkspace workspace, MobaStageMarkers? stages = null)
+        where T : unmanaged
+    {
+        var g = plan.Geometry;
+        long outputFloats = (long)g.TotalQ * g.Heads * g.HeadDim;
+        var (accumulator, slotStats) = workspace.Get(stream, outputFloats, 2L * g.TotalQ * g.Heads * g.TopK);
+        var args = new MobaForwardArgs(q.Cast<Chunk16>(), k.Cast<Chunk16>(), v.Cast<Chunk16>(), Views(plan, launchOrder),
+            lse, slotStats, accumulator, g.TotalQ, g.Heads, g.HeadsKv, g.BlockSize, g.TopK, g.Causal ? 1 : 0,
+            scale * MobaScale.Log2E);
+
+        if (g.TotalBlocks > 0 && g.TotalQ > 0)
+            MobaForward.LaunchStats<T>(cache, stream, args, g.HeadDim, g.TotalBlocks);
+        stages?.Mark(stream, "forward.stats");
+        MobaLseMerge.Launch(cache, stream, new MobaLseMerge.Args(plan.TopkIndex.View, slotStats, lse, g.TotalQ, g.Heads, g.TopK));
+        stages?.Mark(stream, "forward.lse-merge");
+        if (outputFloats == 0) return;
+        accumulator.MemSetToZero(stream);
+        stages?.Mark(stream, "forward.zero");
+        if (g.TotalBlocks > 0)
+            MobaForward.LaunchOutput<T>(cache, stream, args, g.HeadDim, g.TotalBlocks);
+        stages?.Mark(stream, "forward.output");
+        MobaAccumulatorConvert.Launch(cache, stream, accumulator, output);
+        stages?.Mark(stream, "forward.convert");
+    }
+
+    /// <summary>
+    /// Computes <paramref name="dq"/> <c>[totalQ, H, d]</c>, <paramref name="dk"/> and <paramref name="dv"/>
+    /// <c>[totalK, Hk, d]</c> from the forward's <paramref name="output"/> and <paramref name="lse"/>.
+    /// </summary>
+    public static void Backward<T>(KernelCache cache, AcceleratorStream stream, RoutingPlan plan,
+        ArrayView<int> launchOrder, float scale, ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<T> output,
+        ArrayView<float> lse, ArrayView<T> dOut, ArrayView<T> dq, ArrayView<T> dk, ArrayView<T> dv,
+        MobaWorkspace workspace, MobaStageMarkers? stages = null, bool pipelined = true)
+        where T : unmanaged
+    {
+        var g = plan.Geometry;
+        long qFloats = (long)g.TotalQ * g.Heads * g.HeadDim;
+        var (accumulator, delta) = workspace.Get(stream, qFloats, (long)g.Heads * g.TotalQ);
+        int chunksPerRow = g.HeadDim / Chunk16.Elements;
+        MobaBackwardPreprocess.Launch<T>(cache, stream, new MobaBackwardPreprocess.Args(
+            dOut.Cast<Chunk16>(), output.Cast<Chunk16>(), delta, g.TotalQ, g.Heads, chunksPerRow));
+        stages?.Mark(stream, "backward.preprocess");
+        if (qFloats > 0) accumulator.MemSetToZero(stream);
+        stages?.Mark(stream, "backward.zero");
+        if (g.TotalBlocks > 0)
+        {
+            var args = new MobaBackwardArgs(q.Cast<Chunk16>(), k.Cast<Chunk16>(), v.Cast<Chunk16>(), dOut.Cast<Chunk16>(),
+                Views(plan, launchOrder), lse, delta, accumulator, dk.Cast<uint>(), dv.Cast<uint>(), g.TotalQ, g.Heads,
+                g.HeadsKv, g.BlockSize, g.Causal ? 1 : 0, scale, scale * MobaScale.Log2E);
+            MobaBackward.Launch<T>(cache, stream, args, g.HeadDim, g.TotalBlocks, pipelined);
+        }
+        stages?.Mark(stream, "backward.main");
+        if (qFloats > 0) MobaAccumulatorConvert.Launch(cache, stream, accumulator, dq);
+        stages?.Mark(stream, "backward.convert");
+    }
+
+    private static MobaRoutingViews Views(RoutingPlan plan, ArrayView<int> launchOrder) => new(
+        plan.CuSeqlensQ.View, plan.CuSeqlensK.View, plan.CuBlocks.View, plan.BlockSequence.View, plan.TopkIndex.View,
+        plan.SegmentOffsets.View, plan.SegmentCounts.View, plan.SegmentRows.View, launchOrder);
+}

@@ -1,0 +1,51 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace FlashMoBA.Kernels.Attention;
+
+/// <summary>
+/// Scratch memory of the MoBA passes, grown on demand and reused by every call: the fp32 accumulator
+/// <c>[totalQ, H, d]</c> (the output in the forward, dQ in the backward — never both at once) followed
+/// by the per-slot statistics (forward) or D (backward). Keeping one buffer bounds the library's
+/// extra memory to one fp32 copy of q plus O(totalQ·H·topK), about what a dense FlashAttention-2
+/// backward needs for its own dQ accumulator.
+/// </summary>
+internal sealed class MobaWorkspace : IDisposable
+{
+    private readonly Accelerator accelerator;
+    private MemoryBuffer1D<float, Stride1D.Dense>? buffer;
+
+    /// <summary>A workspace on <paramref name="accelerator"/>; nothing is allocated yet.</summary>
+    public MobaWorkspace(Accelerator accelerator) => this.accelerator = accelerator;
+
+    /// <summary>Bytes currently held.</summary>
+    public long DeviceBytes => buffer?.LengthInBytes ?? 0;
+
+    /// <summary>
+    /// Views of <paramref name="accumulatorFloats"/> and <paramref name="extraFloats"/> floats, reallocating
+    /// (after the work queued on <paramref name="stream"/> that may still use the old buffer) when too small.
+    /// </summary>
+    public (ArrayView<float> Accumulator, ArrayView<float> Extra) Get(AcceleratorStream stream, long accumulatorFloats,
+        long extraFloats)
+    {
+        // Keep the second view 16-byte aligned so that it can be read as 16-byte chunks.
+        long accumulator = (accumulatorFloats + 3) / 4 * 4;
+        long needed = Math.Max(1, accumulator + extraFloats);
+        if (buffer is null || buffer.Length < needed)
+        {
+            stream.Synchronize();
+            buffer?.Dispose();
+            buffer = null;
+            buffer = accelerator.Allocate1D<float>(needed);
+        }
+        var view = buffer.View.AsContiguous();
+        return (view.SubView(0, accumulatorFloats), view.SubView(accumulator, extraFloats));
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        buffer?.Dispose();
+        buffer = null;
+    }
+}

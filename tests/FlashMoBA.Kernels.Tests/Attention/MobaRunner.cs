@@ -1,0 +1,96 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace FlashMoBA.Kernels.Tests.Attention;
+
+/// <summary>What one run of the library returned, widened to double.</summary>
+internal sealed record MobaRun(double[] Output, double[] Lse, int[] TopkIndex, double[]? DQ, double[]? DK, double[]? DV,
+    double[]? DW);
+
+/// <summary>
+/// Runs <see cref="MobaAttention"/> on an accelerator for a <see cref="MobaCase"/>: uploads the inputs,
+/// allocates the result buffers and poisons them (and the scratch the kernels read) with NaN, so an
+/// element the library forgets to write fails the comparison, then runs forward (and backward)
+/// into them and downloads everything.
+/// </summary>
+internal static class MobaRunner
+{
+    /// <summary>
+    /// Runs the case. <paramref name="selection"/> replaces the router's choice (attention alone);
+    /// <paramref name="storage"/> picks fp16's storage type (System.Half or ILGPU.Half).
+    /// </summary>
+    public static MobaRun Run(Accelerator accelerator, MobaCase testCase, MobaInputs inputs, int[]? selection,
+        bool backward, Type? storage = null, double[]? keyConvWeights = null)
+    {
+        if (testCase.ElementType == ElementType.BFloat16)
+            return Run<BFloat16>(accelerator, testCase, inputs, selection, backward, keyConvWeights);
+        return storage == typeof(ILGPU.Half)
+            ? Run<ILGPU.Half>(accelerator, testCase, inputs, selection, backward, keyConvWeights)
+            : Run<System.Half>(accelerator, testCase, inputs, selection, backward, keyConvWeights);
+    }
+
+    private static MobaRun Run<T>(Accelerator accelerator, MobaCase testCase, MobaInputs inputs, int[]? selection,
+        bool backward, double[]? keyConvWeights)
+        where T : unmanaged
+    {
+        var shape = testCase.Shape;
+        int[] qShape = [shape.TotalQ, shape.Heads, shape.HeadDim];
+        int[] kvShape = [shape.TotalK, shape.HeadsKv, shape.HeadDim];
+        var batch = testCase.Batch;
+        var config = testCase.Config;
+        using var attention = new MobaAttention(accelerator);
+        using var q = DeviceTensor<T>.Upload(accelerator, MobaHost.ToStorage<T>(inputs.Q), qShape);
+        using var k = DeviceTensor<T>.Upload(accelerator, MobaHost.ToStorage<T>(inputs.K), kvShape);
+        using var v = DeviceTensor<T>.Upload(accelerator, MobaHost.ToStorage<T>(inputs.V), kvShape);
+        using var weights = keyConvWeights is null ? null : DeviceTensor<float>.Upload(accelerator,
+            Array.ConvertAll(keyConvWeights, w => (float)w), testCase.KeyConvWidth!.Value, shape.HeadsKv, shape.HeadDim);
+
+        using var forward = attention.AllocateForward(q, k, v, batch, config, weights);
+        Poison(forward.Output, MobaHost.NaN<T>());
+        Poison(forward.Lse, float.NaN);
+        PoisonScratch(attention, shape.TotalQ, shape.Heads, shape.HeadDim, 2L * shape.TotalQ * shape.Heads * testCase.TopK);
+        if (selection is null)
+            attention.Forward(q, k, v, batch, config, forward, weights);
+        else
+            attention.ForwardWithSelection(q, k, v, batch, config, selection, forward, weights);
+
+        double[] output = MobaHost.FromStorage(forward.Output.Download());
+        double[] lse = Array.ConvertAll(forward.Lse.Download(), x => (double)x);
+        int[] topkIndex = forward.DownloadTopkIndex();
+        if (!backward) return new MobaRun(output, lse, topkIndex, null, null, null, null);
+
+        using var dOut = DeviceTensor<T>.Upload(accelerator, MobaHost.ToStorage<T>(inputs.DOut), qShape);
+        using var gradients = attention.AllocateGradients(q, k, v, batch, config, weights);
+        Poison(gradients.DQ, MobaHost.NaN<T>());
+        Poison(gradients.DK, MobaHost.NaN<T>());
+        Poison(gradients.DV, MobaHost.NaN<T>());
+        if (gradients.DW is { } dw) Poison(dw, float.NaN);
+        PoisonScratch(attention, shape.TotalQ, shape.Heads, shape.HeadDim, (long)shape.Heads * shape.TotalQ);
+        attention.Backward(dOut, q, k, v, forward, batch, config, gradients, weights);
+        return new MobaRun(output, lse, topkIndex,
+            MobaHost.FromStorage(gradients.DQ.Download()),
+            MobaHost.FromStorage(gradients.DK.Download()),
+            MobaHost.FromStorage(gradients.DV.Download()),
+            gradients.DW is { } weightGrads ? Array.ConvertAll(weightGrads.Download(), x => (double)x) : null);
+    }
+
+    private static void Poison<T>(DeviceTensor<T> tensor, T value)
+        where T : unmanaged
+    {
+        var host = new T[tensor.Length];
+        Array.Fill(host, value);
+        tensor.CopyFrom(host);
+    }
+
+    /// <summary>
+    /// NaN into the scratch the kernels read after writing (per-slot statistics, D). The fp32 accumulator
+    /// itself is left alone: the library zeroes it, and an atomic add on NaN never finishes on the CPU.
+    /// </summary>
+    private static void PoisonScratch(MobaAttention attention, int totalQ, int heads, int headDim, long extraFloats)
+    {
+        var stream = attention.Accelerator.DefaultStream;
+        var (_, extra) = attention.Workspace.Get(stream, (long)totalQ * heads * headDim, extraFloats);
+        if (extra.Length > 0) extra.Cast<byte>().MemSet(stream, 0xFF);
+        stream.Synchronize();
+    }
+}
