@@ -20,6 +20,9 @@ internal enum BenchMode
 
     /// <summary>Key convolution forward + backward (dK, dW); no baseline.</summary>
     KeyConvFwdBwd,
+
+    /// <summary>Dense FlashAttention-2 forward + backward alone; no baseline.</summary>
+    DenseFwdBwd,
 }
 
 /// <summary>What each mode times.</summary>
@@ -33,6 +36,7 @@ internal static class BenchModes
         BenchMode.Router => (BenchTargetNames.Router, BenchPass.Forward, null),
         BenchMode.KeyConv => (BenchTargetNames.KeyConv, BenchPass.Forward, null),
         BenchMode.KeyConvFwdBwd => (BenchTargetNames.KeyConv, BenchPass.ForwardBackward, null),
+        BenchMode.DenseFwdBwd => (BenchTargetNames.Dense, BenchPass.ForwardBackward, null),
         _ => (BenchTargetNames.Dense, BenchPass.Forward, null),
     };
 }

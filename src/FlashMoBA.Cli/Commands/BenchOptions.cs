@@ -13,7 +13,7 @@ internal sealed class BenchOptions
     public DeviceChoice Device { get; set; }
 
     /// <summary>What to time.</summary>
-    [Option("mode", Default = BenchMode.Fwd, HelpText = "fwd (MoBA router+attention vs dense) | fwdbwd | router | dense | keyconv | keyconvfwdbwd.")]
+    [Option("mode", Default = BenchMode.Fwd, HelpText = "fwd (MoBA router+attention vs dense) | fwdbwd | router | dense | densefwdbwd | keyconv | keyconvfwdbwd.")]
     public BenchMode Mode { get; set; }
 
     /// <summary>Explicit sequence lengths.</summary>
