@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using FlashMoBA.Kernels.Attention;
 using FlashMoBA.Kernels.Runtime;
 using ILGPU;
@@ -19,9 +20,6 @@ internal sealed class MobaBenchTarget : IBenchTarget
 {
     /// <summary>Set to 1 to print the per-stage breakdown of each point.</summary>
     public const string StagesVariable = "FLASHMOBA_MOBA_STAGES";
-
-    /// <summary>"plain" selects the backward kernel without software pipelining (for comparison).</summary>
-    public const string BackwardVariable = "FLASHMOBA_MOBA_BACKWARD";
 
     /// <summary>Elements generated per host chunk.</summary>
     private const int ChunkElements = 1 << 22;
@@ -99,19 +97,17 @@ internal sealed class MobaBenchTarget : IBenchTarget
             config = shape.Config;
             attention = Own(new MobaAttention(accelerator));
             attention.RecordStageTimes = Environment.GetEnvironmentVariable(StagesVariable) == "1";
-            attention.PipelinedBackward = Environment.GetEnvironmentVariable(BackwardVariable) != "plain";
             headDim = shape.HeadDim;
-            label = $"N={shape.Seqlen} b={shape.Batch} H={shape.Heads} d={shape.HeadDim} B={shape.BlockSize} k={shape.TopK} {pass}"
-                + (attention.PipelinedBackward ? "" : " plain-backward");
+            label = $"N={shape.Seqlen} b={shape.Batch} H={shape.Heads} d={shape.HeadDim} B={shape.BlockSize} k={shape.TopK} {pass}";
             int[] qShape = [shape.TotalTokens, shape.Heads, shape.HeadDim];
             int[] kvShape = [shape.TotalTokens, shape.HeadsKv, shape.HeadDim];
-            q = Own(Random(accelerator, qShape, shape.Seed));
-            k = Own(Random(accelerator, kvShape, shape.Seed + 1));
-            v = Own(Random(accelerator, kvShape, shape.Seed + 2));
+            q = Own(Random(accelerator, qShape, shape.Seed, shape.ElementType));
+            k = Own(Random(accelerator, kvShape, shape.Seed + 1, shape.ElementType));
+            v = Own(Random(accelerator, kvShape, shape.Seed + 2, shape.ElementType));
             forward = Own(attention.AllocateForward(q, k, v, batch, config));
             if (pass == BenchPass.ForwardBackward)
             {
-                dOut = Own(Random(accelerator, qShape, shape.Seed + 3));
+                dOut = Own(Random(accelerator, qShape, shape.Seed + 3, shape.ElementType));
                 gradients = Own(attention.AllocateGradients(q, k, v, batch, config));
             }
             // One untimed iteration sizes the scratch buffer and compiles every kernel.
@@ -127,31 +123,30 @@ internal sealed class MobaBenchTarget : IBenchTarget
         }
 
         /// <summary>Uniform values in [−√3, √3] (unit variance), chunk by chunk from per-chunk seeds.</summary>
-        private static DeviceTensor<T> Random(ILGPU.Runtime.Accelerator accelerator, int[] shape, int seed)
+        private static DeviceTensor<T> Random(Accelerator accelerator, int[] shape, int seed, ElementType type)
         {
             var tensor = DeviceTensor<T>.Allocate(accelerator, shape);
             try
             {
                 long length = tensor.Length;
                 long chunks = (length + ChunkElements - 1) / ChunkElements;
-                var buffers = new T[Math.Min(chunks, Environment.ProcessorCount)][];
+                var buffers = new ushort[Math.Min(chunks, Environment.ProcessorCount)][];
+                var stream = accelerator.DefaultStream;
                 for (long first = 0; first < chunks; first += buffers.Length)
                 {
                     int batchChunks = (int)Math.Min(buffers.Length, chunks - first);
                     Parallel.For(0, batchChunks, i =>
                     {
                         long start = (first + i) * ChunkElements;
-                        int count = (int)Math.Min(ChunkElements, length - start);
-                        buffers[i] = Fill(buffers[i], count, seed, first + i);
+                        buffers[i] = Fill(buffers[i], (int)Math.Min(ChunkElements, length - start), seed, first + i, type);
                     });
-                    accelerator.DefaultStream.Synchronize();
                     for (int i = 0; i < batchChunks; i++)
                     {
                         long start = (first + i) * ChunkElements;
                         int count = (int)Math.Min(ChunkElements, length - start);
-                        tensor.View.SubView(start, count).CopyFromCPU(accelerator.DefaultStream, buffers[i].AsSpan(0, count));
+                        tensor.View.SubView(start, count).CopyFromCPU(stream, MemoryMarshal.Cast<ushort, T>(buffers[i].AsSpan(0, count)));
                     }
-                    accelerator.DefaultStream.Synchronize();
+                    stream.Synchronize();
                 }
                 return tensor;
             }
@@ -162,9 +157,10 @@ internal sealed class MobaBenchTarget : IBenchTarget
             }
         }
 
-        private static T[] Fill(T[]? buffer, int count, int seed, long chunk)
+        /// <summary>Storage bits of uniform values from an xorshift generator seeded by (seed, chunk).</summary>
+        private static ushort[] Fill(ushort[]? buffer, int count, int seed, long chunk, ElementType type)
         {
-            buffer ??= new T[ChunkElements];
+            buffer ??= new ushort[ChunkElements];
             ulong state = (ulong)(uint)seed * 0x9E3779B97F4A7C15UL ^ ((ulong)chunk + 1) * 0xBF58476D1CE4E5B9UL;
             for (int i = 0; i < count; i++)
             {
@@ -173,7 +169,7 @@ internal sealed class MobaBenchTarget : IBenchTarget
                 state ^= state << 17;
                 float unit = (state >> 40) * (1f / (1 << 24));
                 float value = (unit * 2f - 1f) * 1.7320508f;
-                buffer[i] = typeof(T) == typeof(BFloat16) ? (T)(object)BFloat16.FromFloat(value) : (T)(object)(Half)value;
+                buffer[i] = type == ElementType.BFloat16 ? BFloat16.FromFloat(value).Bits : BitConverter.HalfToUInt16Bits((Half)value);
             }
             return buffer;
         }

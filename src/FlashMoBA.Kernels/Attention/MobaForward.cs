@@ -83,7 +83,9 @@ internal static partial class MobaForward
             int lastLo = rows.LastKey[rowLo], lastHi = rows.LastKey[rowHi], tileLast = rows.LastKey[0];
             var queryRows = QueryFragments.Load<THeadDim>(words, queries, m0);
             var softmax = OnlineSoftmax.Empty;
-            var noOutput = default(NoAccumulator);
+            // Pass 1 has no output to rescale: this tile only receives OnlineSoftmax's rescaling, which
+            // nothing reads, so the compiler removes it.
+            var noOutput = default(Acc16x32F32);
             for (int chunkStart = block.KeyStart; chunkStart < block.KeyEnd; chunkStart += ResidentKeys)
             {
                 if (!resident)
@@ -98,12 +100,13 @@ internal static partial class MobaForward
                     var scores = default(Acc16x64F32);
                     queryRows.Scores<TElem, THeadDim>(ref scores, words, keys, tileKey - chunkStart);
                     if (tileKey + KeyTile - 1 > tileLast) scores.MaskColumns(tileKey, lastLo, lastHi);
-                    softmax.Rescale(ref scores, ref noOutput, args.ScaleLog2);
+                    softmax.Rescale(ref scores, ref noOutput, args.ScaleLog2, words);
                 }
             }
 
             // Every lane joins the quad sums; lane t = 0 of each quad writes its two rows.
-            float sumLo = QuadReduce.Sum(softmax.SumLo), sumHi = QuadReduce.Sum(softmax.SumHi);
+            float sumLo = softmax.SumLo, sumHi = softmax.SumHi;
+            QuadReduce.Sum(ref sumLo, ref sumHi, words);
             if ((Warp.LaneIdx & 3) == 0)
             {
                 WriteStats(args.SlotStats, rows.StatsSlot[rowLo], softmax.MaxLo * args.ScaleLog2, sumLo);
@@ -260,28 +263,4 @@ internal static partial class MobaForward
     }
 
     private static long OutputElement(int firstChunk) => firstChunk < 0 ? -1 : (long)firstChunk * Chunk16.Elements;
-
-    /// <summary>Pass 1 folds score tiles into running row statistics only: there is no output to rescale.</summary>
-    private struct NoAccumulator : IAccumulatorTile
-    {
-        public void Zero()
-        {
-        }
-
-        public void ScaleRows(float lo, float hi)
-        {
-        }
-
-        public void RowMax(out float lo, out float hi)
-        {
-            lo = float.NegativeInfinity;
-            hi = float.NegativeInfinity;
-        }
-
-        public void Exp2Rows(float scaleLog2, float baseLo, float baseHi, out float sumLo, out float sumHi)
-        {
-            sumLo = 0f;
-            sumHi = 0f;
-        }
-    }
 }

@@ -63,6 +63,36 @@ public sealed class RunCommandTests
     }
 
     [Fact]
+    public void KernelsEngine_TinyVarlen_EqualsTheLibraryCall()
+    {
+        using var folder = new TempFolder();
+        var (q, k, v, dOut) = WriteInputs(folder);
+        var args = Args(folder, "--dout", folder.File("dout.npy"), "--device", "cpu");
+        args[Array.IndexOf(args, "reference")] = "kernels";
+
+        var (exit, output, err) = CliHost.Run(args);
+
+        Assert.True(exit == ExitCodes.Ok, err);
+        Assert.Contains("engine kernels", output, StringComparison.Ordinal);
+        using var attention = MobaAttention.Create(MobaAttentionDevice.Cpu);
+        var accelerator = attention.Accelerator;
+        var batch = VarlenBatch.FromCuSeqlens(CuSeqlens);
+        var config = new MobaConfig(BlockSize, TopK);
+        using var qDevice = DeviceTensor<Half>.Upload(accelerator, HostConvert.ToHalf(q), 40, Heads, HeadDim);
+        using var kDevice = DeviceTensor<Half>.Upload(accelerator, HostConvert.ToHalf(k), 40, HeadsKv, HeadDim);
+        using var vDevice = DeviceTensor<Half>.Upload(accelerator, HostConvert.ToHalf(v), 40, HeadsKv, HeadDim);
+        using var dOutDevice = DeviceTensor<Half>.Upload(accelerator, HostConvert.ToHalf(dOut), 40, Heads, HeadDim);
+        using var forward = attention.Forward(qDevice, kDevice, vDevice, batch, config);
+        using var grads = attention.Backward(dOutDevice, qDevice, kDevice, vDevice, forward, batch, config);
+
+        Assert.Equal(forward.Output.Download(), NpyFile.Read(folder.File("out/out.npy")).ToFloat16());
+        Assert.Equal(forward.Lse.Download(), NpyFile.Read(folder.File("out/lse.npy")).ToFloat32());
+        Assert.Equal(grads.DQ.Download(), NpyFile.Read(folder.File("out/dq.npy")).ToFloat16());
+        Assert.Equal(grads.DK.Download(), NpyFile.Read(folder.File("out/dk.npy")).ToFloat16());
+        Assert.Equal(grads.DV.Download(), NpyFile.Read(folder.File("out/dv.npy")).ToFloat16());
+    }
+
+    [Fact]
     public void Bf16_WritesFloat32Outputs()
     {
         using var folder = new TempFolder();

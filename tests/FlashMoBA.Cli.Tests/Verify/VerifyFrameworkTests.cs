@@ -150,7 +150,7 @@ public sealed class VerifyFrameworkTests
     [Fact]
     public void EveryFamilyOnCpu_TinyRun_PassesAndReturnsZero()
     {
-        var (exit, output, _) = CliHost.Run("verify", "--device", "cpu", "--seqlen", "24", "--block-size", "16", "--top-k", "2");
+        var (exit, output, _) = CliHost.Run("verify", "--device", "cpu", "--seqlen", "24", "--block-size", "16", "--top-k", "2", "--dtype", "fp16");
 
         Assert.True(exit == ExitCodes.Ok, output);
         foreach (var family in VerifyRegistry.Discover())
