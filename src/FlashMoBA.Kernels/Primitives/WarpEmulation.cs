@@ -11,11 +11,9 @@ namespace FlashMoBA.Kernels.Primitives;
 /// barriers), and operands that live in shared memory are read there directly. Register contents
 /// still follow the exact hardware layout, so a fragment-layout mistake in a kernel fails on the CPU;
 /// <c>ldmatrix</c> addressing is checked separately against <see cref="ISharedOperandA.Bits"/>.
-/// Only reached when <c>CudaAsm.IsSupported</c> is false. ILGPU keeps that dead branch in the PTX
-/// (behind a constant predicate that ptxas folds), so every helper here is <c>NoInlining</c>: one
-/// small function each instead of a copy at every call site (inlined, they grew a kernel's PTX to 9 MB).
-/// Their parameters are by value: a <c>ref</c>/<c>in</c> argument would take the address of a kernel
-/// local, and ptxas then keeps every such local in a stack frame even though the call is dead.
+/// Only called from the CPU side of a target switch (Primitives/README.md), so none of it reaches the
+/// PTX. The loops are <c>NoInlining</c> functions with by-value parameters: one copy each keeps the CPU
+/// backend's IR small, and no kernel local has its address taken.
 /// </summary>
 internal static class WarpEmulation
 {

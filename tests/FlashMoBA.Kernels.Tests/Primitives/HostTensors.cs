@@ -3,7 +3,7 @@ using Half = System.Half;
 
 namespace FlashMoBA.Kernels.Tests.Primitives;
 
-/// <summary>Host-side helpers for 16-bit test data.</summary>
+/// <summary>Host-side construction and widening of 16-bit test data.</summary>
 internal static class HostTensors
 {
     /// <summary>Uniform values in [-2, 2) rounded to the element type, as raw bits.</summary>
