@@ -3,3 +3,6 @@ using System.Runtime.CompilerServices;
 // ILGPU builds kernel launchers in a dynamic assembly named "ILGPURuntime"; it must see the internal
 // argument structs and kernels of this assembly.
 [assembly: InternalsVisibleTo("ILGPURuntime")]
+
+// The GPU self-check (benchmarks/gpu/primitives-check) runs the same kernels on a CUDA accelerator.
+[assembly: InternalsVisibleTo("FlashMoBA.PrimitivesCheck")]

@@ -20,7 +20,7 @@ internal sealed class KernelCache
 {
     private static readonly ConditionalWeakTable<Accelerator, KernelCache> PerAccelerator = new();
 
-    private readonly ConcurrentDictionary<MethodInfo, object> kernels = new();
+    private readonly ConcurrentDictionary<MethodInfo, CachedKernel> kernels = new();
 
     /// <summary>Creates a cache bound to <paramref name="accelerator"/>.</summary>
     public KernelCache(Accelerator accelerator)
@@ -37,6 +37,9 @@ internal sealed class KernelCache
 
     /// <summary>Largest dynamic shared memory one group may request (the CUDA opt-in limit).</summary>
     public int MaxDynamicSharedBytes { get; }
+
+    /// <summary>Every kernel compiled so far (for resource reports).</summary>
+    public IEnumerable<CachedKernel> Loaded => kernels.Values;
 
     /// <summary>The cache shared by every caller of <paramref name="accelerator"/>.</summary>
     public static KernelCache For(Accelerator accelerator)
@@ -84,22 +87,13 @@ internal sealed class KernelCache
     }
 }
 
-/// <summary>A compiled kernel with its launcher; launches check the configuration first.</summary>
-/// <typeparam name="TArgs">The kernel's argument struct.</typeparam>
-internal sealed class CachedKernel<TArgs>
-    where TArgs : struct
+/// <summary>A compiled kernel: its name and the driver's view of its resources.</summary>
+internal abstract class CachedKernel
 {
-    private readonly Action<AcceleratorStream, KernelConfig, TArgs> launcher;
-    private readonly Lock sharedLimitLock = new();
-    private readonly KernelCache cache;
-    private int dynamicSharedLimit = 48 * 1024;
-
-    internal CachedKernel(KernelCache cache, MethodInfo method, Kernel kernel)
+    private protected CachedKernel(MethodInfo method, Kernel kernel)
     {
-        this.cache = cache;
         Name = FormatName(method);
         Kernel = kernel;
-        launcher = kernel.CreateLauncherDelegate<Action<AcceleratorStream, KernelConfig, TArgs>>();
     }
 
     /// <summary>Method name with its specialisation types, for messages.</summary>
@@ -117,6 +111,32 @@ internal sealed class CachedKernel<TArgs>
     public int RegistersPerThread => Kernel is CudaKernel cuda
         ? CudaDriver.GetFunctionAttribute(cuda.FunctionPtr, CudaDriver.FuncAttributeNumRegs)
         : 0;
+
+    private static string FormatName(MethodInfo method)
+    {
+        string owner = method.DeclaringType?.Name ?? "?";
+        if (!method.IsGenericMethod) return $"{owner}.{method.Name}";
+        var flags = string.Join(", ", method.GetGenericArguments().Select(t => t.Name));
+        return $"{owner}.{method.Name}<{flags}>";
+    }
+}
+
+/// <summary>A compiled kernel with its launcher; launches check the configuration first.</summary>
+/// <typeparam name="TArgs">The kernel's argument struct.</typeparam>
+internal sealed class CachedKernel<TArgs> : CachedKernel
+    where TArgs : struct
+{
+    private readonly Action<AcceleratorStream, KernelConfig, TArgs> launcher;
+    private readonly Lock sharedLimitLock = new();
+    private readonly KernelCache cache;
+    private int dynamicSharedLimit = 48 * 1024;
+
+    internal CachedKernel(KernelCache cache, MethodInfo method, Kernel kernel)
+        : base(method, kernel)
+    {
+        this.cache = cache;
+        launcher = kernel.CreateLauncherDelegate<Action<AcceleratorStream, KernelConfig, TArgs>>();
+    }
 
     /// <summary>
     /// Launches on <paramref name="stream"/>. Throws <see cref="ArgumentException"/> for a group larger
@@ -180,11 +200,4 @@ internal sealed class CachedKernel<TArgs>
         }
     }
 
-    private static string FormatName(MethodInfo method)
-    {
-        string owner = method.DeclaringType?.Name ?? "?";
-        if (!method.IsGenericMethod) return $"{owner}.{method.Name}";
-        var flags = string.Join(", ", method.GetGenericArguments().Select(t => t.Name));
-        return $"{owner}.{method.Name}<{flags}>";
-    }
 }

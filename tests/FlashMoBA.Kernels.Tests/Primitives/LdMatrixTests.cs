@@ -74,12 +74,15 @@ public sealed class LdMatrixTests(AcceleratorFixture fixture)
     }
 
     [Fact]
-    public void LdMatrixOperands_MatchDirectFragmentLayout()
+    public void LdMatrixOperands_MatchDirectFragmentLayout() =>
+        Check(fixture.Accelerator);
+
+    /// <summary>The check itself, shared with the GPU self-check (benchmarks/gpu/primitives-check).</summary>
+    internal static void Check(Accelerator accelerator)
     {
         var random = new Random(5);
         // Distinct values so a misplaced element cannot match by accident.
         var values = Enumerable.Range(0, Rows * Chunks * 8).Select(i => (ushort)(i * 7 + 3)).OrderBy(_ => random.Next()).ToArray();
-        var accelerator = fixture.Accelerator;
         using var tile = accelerator.Allocate1D(values);
         using var loaded = accelerator.Allocate1D<uint>(Operands * 32 * WordsPerLane);
         loaded.MemSetToZero();

@@ -75,7 +75,11 @@ public sealed class OnlineSoftmaxTests(AcceleratorFixture fixture)
     [Theory]
     [InlineData(ElementType.Float16)]
     [InlineData(ElementType.BFloat16)]
-    public void Rescale_Finish_OverTwoTiles_MatchSoftmaxAttention(ElementType type)
+    public void Rescale_Finish_OverTwoTiles_MatchSoftmaxAttention(ElementType type) =>
+        Check(fixture.Accelerator, type);
+
+    /// <summary>The check itself, shared with the GPU self-check (benchmarks/gpu/primitives-check).</summary>
+    internal static void Check(Accelerator accelerator, ElementType type)
     {
         var random = new Random(type == ElementType.Float16 ? 21 : 22);
         var q = HostTensors.RandomBits(random, Rows * Dim, type);
@@ -84,7 +88,6 @@ public sealed class OnlineSoftmaxTests(AcceleratorFixture fixture)
         // Row limits: all keys, none (row 3), only the first tile, a few keys into the second tile, ...
         var lastKey = new[] { 127, 0, 63, -1, 64, 100, 5, 127, 90, 31, 127, 70, 12, 127, 64, 126 };
 
-        var accelerator = fixture.Accelerator;
         using var qBuffer = accelerator.Allocate1D(q);
         using var kBuffer = accelerator.Allocate1D(k);
         using var vBuffer = accelerator.Allocate1D(v);

@@ -120,6 +120,11 @@ public sealed class SharedMmaTests(AcceleratorFixture fixture)
     [InlineData(ElementType.BFloat16, true, true, false)]
     [InlineData(ElementType.BFloat16, false, false, true)]
     public void Gemm_EveryOperandOrientation_MatchesScalarProduct(ElementType type, bool transposeA, bool transposeB,
+        bool aInRegisters) =>
+        Check(fixture.Accelerator, type, transposeA, transposeB, aInRegisters);
+
+    /// <summary>The check itself, shared with the GPU self-check (benchmarks/gpu/primitives-check).</summary>
+    internal static void Check(Accelerator accelerator, ElementType type, bool transposeA, bool transposeB,
         bool aInRegisters)
     {
         var random = new Random(HashCode.Combine(type, transposeA, transposeB, aInRegisters) & 0xFFFF);
@@ -129,7 +134,6 @@ public sealed class SharedMmaTests(AcceleratorFixture fixture)
         var storedA = transposeA ? HostTensors.Transpose(a, Size) : a;
         var storedB = transposeB ? HostTensors.Transpose(b, Size) : b;
 
-        var accelerator = fixture.Accelerator;
         using var aBuffer = accelerator.Allocate1D(storedA);
         using var bBuffer = accelerator.Allocate1D(storedB);
         using var cBuffer = accelerator.Allocate1D<float>(Size * Size);

@@ -69,7 +69,11 @@ public sealed class WarpMmaTests(AcceleratorFixture fixture)
     [Theory]
     [InlineData(ElementType.Float16)]
     [InlineData(ElementType.BFloat16)]
-    public void M16N8K16_RandomTiles_MatchesScalarProduct(ElementType type)
+    public void M16N8K16_RandomTiles_MatchesScalarProduct(ElementType type) =>
+        Check(fixture.Accelerator, type);
+
+    /// <summary>The check itself, shared with the GPU self-check (benchmarks/gpu/primitives-check).</summary>
+    internal static void Check(Accelerator accelerator, ElementType type)
     {
         var random = new Random(type == ElementType.Float16 ? 11 : 12);
         var a = RandomBits(random, Warps * 256, type);
@@ -77,7 +81,6 @@ public sealed class WarpMmaTests(AcceleratorFixture fixture)
         var c = new float[Warps * 128];
         for (int i = 0; i < c.Length; i++) c[i] = (float)(random.NextDouble() * 4 - 2);
 
-        var accelerator = fixture.Accelerator;
         using var aBuffer = accelerator.Allocate1D(a);
         using var bBuffer = accelerator.Allocate1D(b);
         using var cBuffer = accelerator.Allocate1D(c);
