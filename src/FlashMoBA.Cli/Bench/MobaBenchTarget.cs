@@ -21,9 +21,6 @@ internal sealed class MobaBenchTarget : IBenchTarget
     /// <summary>Set to 1 to print the per-stage breakdown of each point.</summary>
     public const string StagesVariable = "FLASHMOBA_MOBA_STAGES";
 
-    /// <summary>"plain" selects the backward kernel without software pipelining (for comparison).</summary>
-    public const string BackwardVariable = "FLASHMOBA_MOBA_BACKWARD";
-
     /// <summary>Elements generated per host chunk.</summary>
     private const int ChunkElements = 1 << 22;
 
@@ -100,10 +97,8 @@ internal sealed class MobaBenchTarget : IBenchTarget
             config = shape.Config;
             attention = Own(new MobaAttention(accelerator));
             attention.RecordStageTimes = Environment.GetEnvironmentVariable(StagesVariable) == "1";
-            attention.PipelinedBackward = Environment.GetEnvironmentVariable(BackwardVariable) != "plain";
             headDim = shape.HeadDim;
-            label = $"N={shape.Seqlen} b={shape.Batch} H={shape.Heads} d={shape.HeadDim} B={shape.BlockSize} k={shape.TopK} {pass}"
-                + (attention.PipelinedBackward ? "" : " plain-backward");
+            label = $"N={shape.Seqlen} b={shape.Batch} H={shape.Heads} d={shape.HeadDim} B={shape.BlockSize} k={shape.TopK} {pass}";
             int[] qShape = [shape.TotalTokens, shape.Heads, shape.HeadDim];
             int[] kvShape = [shape.TotalTokens, shape.HeadsKv, shape.HeadDim];
             q = Own(Random(accelerator, qShape, shape.Seed, shape.ElementType));

@@ -264,9 +264,6 @@ public sealed partial class MobaAttention : IDisposable
         EnqueueForward(q, k, v, keyConvWeights, result, topkIndex);
     }
 
-    /// <summary>Runs the software-pipelined backward kernel (default) or the plain one, for comparing them.</summary>
-    internal bool PipelinedBackward { get; set; } = true;
-
     /// <summary>The scratch buffer (tests poison it to prove that every value read is first written).</summary>
     internal MobaWorkspace Workspace => workspace;
 
@@ -314,7 +311,7 @@ public sealed partial class MobaAttention : IDisposable
         MobaPasses.Backward(cache, stream, plan, forward.LaunchOrder.View, problem.Scale, q.View.AsContiguous(), keys,
             v.View.AsContiguous(), forward.Output.View.AsContiguous(), forward.Lse.View.AsContiguous(),
             dOut.View.AsContiguous(), gradients.DQ.View.AsContiguous(), dKeys, gradients.DV.View.AsContiguous(), workspace,
-            stages, PipelinedBackward);
+            stages);
         if (problem.KeyConv is { } conv && gradients.DW is { } dw && gradients.DWPartials is { } partials)
         {
             KeyConvolution.Backward<T>(stream, k.View.AsContiguous(), plan.CuSeqlensK.View, keyConvWeights!.View.AsContiguous(),

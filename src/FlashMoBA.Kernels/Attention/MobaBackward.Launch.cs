@@ -10,11 +10,11 @@ internal static partial class MobaBackward
 {
     /// <summary>Enqueues the main backward kernel: one CTA per (key block, KV head, key tile of the block).</summary>
     internal static void Launch<T>(KernelCache cache, AcceleratorStream stream, in MobaBackwardArgs args,
-        int headDim, int totalBlocks, bool pipelined)
+        int headDim, int totalBlocks)
         where T : unmanaged
     {
         int tilesPerBlock = (args.BlockSize + KeyTile - 1) / KeyTile;
-        var kernel = cache.Get<MobaBackwardArgs>(typeof(MobaBackward), pipelined ? nameof(PipelinedKernel) : nameof(Kernel),
+        var kernel = cache.Get<MobaBackwardArgs>(typeof(MobaBackward), nameof(Kernel),
             MobaElement.OpsOf<T>(), MobaElement.HeadDimOf(headDim));
         var config = new KernelConfig(checked(totalBlocks * args.HeadsKv * tilesPerBlock), Threads,
             SharedMemoryConfig.RequestDynamic<Chunk16>(MobaBackwardLayout.SharedChunks(headDim)));

@@ -12,6 +12,9 @@ namespace FlashMoBA.Kernels.Attention;
 /// forms dS = P∘(dP − D) with dP = dO·Vᵀ, accumulates dV += Pᵀ·dO and dK += dSᵀ·Q in registers and
 /// adds dQ = scale·dS·K to an fp32 buffer with atomics. dK and dV are written once at the end, with no
 /// atomics: the CTA owns its keys for the whole group, so the group's sum is complete there.
+/// At ~170 registers × 256 threads one CTA fills an SM, so the kernel is software-pipelined: the next
+/// tile's row list, LSE, D, q and dO are loaded into registers while the current tile's MMAs run and
+/// stored into shared memory only once the CTA is done with the current tile.
 /// </summary>
 internal static partial class MobaBackward
 {
@@ -56,7 +59,7 @@ internal static partial class MobaBackward
         var layout = new MobaBackwardLayout(chunksPerRow);
         var rows = layout.Rows(words);
         int thread = Group.IdxX, warp = Warp.WarpIdx;
-        int m0 = (warp % RowSlabs) * 16;              // query rows of S, dP, dQ; key rows of dK, dV
+        int m0 = (warp % RowSlabs) * 16;
         int scoreColumn0 = (warp / RowSlabs) * (KeyTile / 2);
         int dim0 = (warp / RowSlabs) * (headDim / 2);
         int rowLo = m0 + (Warp.LaneIdx >> 2), rowHi = rowLo + 8;
@@ -80,69 +83,73 @@ internal static partial class MobaBackward
         var dKRight = default(Acc16x32F32);
         var dVLeft = default(Acc16x32F32);
         var dVRight = default(Acc16x32F32);
-        int groupSize = args.Heads / args.HeadsKv;
-        for (int member = 0; member < groupSize; member++)
+
+        // Prologue: the first tile's loads.
+        var cursor = MobaSegmentCursor.First(args, block, kvHead);
+        var pendingRow = PendingRow.Locate(args, cursor, thread);
+        var pendingChunks = PendingChunks.Locate(args, cursor, chunksPerRow, thread);
+        pendingRow = pendingRow.Complete(args, block, keyEnd, cursor, chunksPerRow);
+        var at = pendingChunks.Addresses(block.Sequence.QStart, args.Heads, cursor.Head, chunksPerRow, thread);
+        var pendingQueries = TileStage.Load(args.Q, at);
+        var pendingGrads = TileStage.Load(args.DOut, at);
+
+        while (cursor.Valid)
         {
-            int head = kvHead * groupSize + member;
-            int segment = block.Block * args.Heads + head;
-            int count = args.Routing.SegmentCounts[segment];
-            int rowsOffset = args.Routing.SegmentOffsets[segment];
-            for (int tileStart = 0; tileStart < count; tileStart += BlockM)
+            // The previous tile's readers are done: this tile's loads go to shared memory.
+            Group.Barrier();
+            if (thread < BlockM) pendingRow.Store(rows, thread);
+            pendingQueries.Store(shared, layout.Queries, BlockM, thread, Threads);
+            pendingGrads.Store(shared, layout.OutputGrads, BlockM, thread, Threads);
+            var next = cursor.Next(args, block, kvHead);
+            pendingRow = PendingRow.Locate(args, next, thread);
+            pendingChunks = PendingChunks.Locate(args, next, chunksPerRow, thread);
+            Group.Barrier();
+
+            var scores = default(Acc16x32F32);
+            QueryFragments.Load<THeadDim>(words, queries, m0).Scores<TElem, THeadDim>(ref scores, words, keysT, scoreColumn0);
+            var probabilityGrads = default(Acc16x32F32);
+            QueryFragments.Load<THeadDim>(words, outputGrads, m0)
+                .Scores<TElem, THeadDim>(ref probabilityGrads, words, valuesT, scoreColumn0);
+
+            // The next tile's row indices have arrived by now: issue its dependent loads.
+            pendingRow = pendingRow.Complete(args, block, keyEnd, next, chunksPerRow);
+            at = pendingChunks.Addresses(block.Sequence.QStart, args.Heads, next.Head, chunksPerRow, thread);
+            pendingQueries = TileStage.Load(args.Q, at);
+            pendingGrads = TileStage.Load(args.DOut, at);
+
+            if (keyStart + KeyTile - 1 > rows.LastKey[0])
+                scores.MaskColumns(keyStart + scoreColumn0, rows.LastKey[rowLo], rows.LastKey[rowHi]);
+            scores.Exp2Rows(args.ScaleLog2, rows.LseLog2[rowLo], rows.LseLog2[rowHi], out _, out _);
+            scores.StoreShared<TElem>(words, layout.Probabilities, m0, scoreColumn0);
+            scores.SoftmaxGrad(probabilityGrads, rows.Delta[rowLo], rows.Delta[rowHi]);
+            scores.StoreShared<TElem>(words, layout.ScoreGrads, m0, scoreColumn0);
+            Group.Barrier();
+
+            var transposed = default(FragA16x64);
+            transposed.Load(words, probabilitiesT, m0, 0);
+            dVLeft.Mma<TElem, TileB>(transposed, words, outputGradsB, dim0, 0);
+            if (headDim == 128) dVRight.Mma<TElem, TileB>(transposed, words, outputGradsB, dim0 + 32, 0);
+            transposed.Load(words, scoreGradsT, m0, 0);
+            dKLeft.Mma<TElem, TileB>(transposed, words, queriesB, dim0, 0);
+            if (headDim == 128) dKRight.Mma<TElem, TileB>(transposed, words, queriesB, dim0 + 32, 0);
+
+            var rowGrads = default(FragA16x64);
+            rowGrads.Load(words, scoreGrads, m0, 0);
+            long dqLo = GradElement(rows.FirstChunk[rowLo], dim0), dqHi = GradElement(rows.FirstChunk[rowHi], dim0);
+            var dQ = default(Acc16x32F32);
+            dQ.Mma<TElem, TileB>(rowGrads, words, keysB, dim0, 0);
+            dQ.ScaleRows(args.Scale, args.Scale);
+            dQ.AtomicAddGlobal(args.DQAccumulator, dqLo, dqHi);
+            if (headDim == 128)
             {
-                Group.Barrier();
-                if (thread < BlockM)
-                {
-                    int localRow = tileStart + thread < count ? args.Routing.SegmentRows[rowsOffset + tileStart + thread] : -1;
-                    LoadRow(rows, thread, localRow, block, keyEnd, head, args, chunksPerRow);
-                }
-                Group.Barrier();
-                TileGather.GlobalToSharedPair(args.Q, args.DOut, new TableRows(rows.FirstChunk), shared, layout.Queries,
-                    layout.OutputGrads, BlockM, thread, Threads);
-                Group.Barrier();
-
-                // S and dP for rows m0..m0+15 × keys scoreColumn0..+31, the A operands held in registers
-                // one after the other; P and dS go to shared memory for the transposed products.
-                var scores = default(Acc16x32F32);
-                QueryFragments.Load<THeadDim>(words, queries, m0).Scores<TElem, THeadDim>(ref scores, words, keysT, scoreColumn0);
-                var probabilityGrads = default(Acc16x32F32);
-                QueryFragments.Load<THeadDim>(words, outputGrads, m0)
-                    .Scores<TElem, THeadDim>(ref probabilityGrads, words, valuesT, scoreColumn0);
-                if (keyStart + KeyTile - 1 > rows.LastKey[0])
-                    scores.MaskColumns(keyStart + scoreColumn0, rows.LastKey[rowLo], rows.LastKey[rowHi]);
-                scores.Exp2Rows(args.ScaleLog2, rows.LseLog2[rowLo], rows.LseLog2[rowHi], out _, out _);
-                scores.StoreShared<TElem>(words, layout.Probabilities, m0, scoreColumn0);
-                scores.SoftmaxGrad(probabilityGrads, rows.Delta[rowLo], rows.Delta[rowHi]);
-                scores.StoreShared<TElem>(words, layout.ScoreGrads, m0, scoreColumn0);
-                Group.Barrier();
-
-                // dV += Pᵀ·dO and dK += dSᵀ·Q for keys m0..m0+15 × dims dim0..dim0 + d/2 (k = the 64 query rows).
-                var transposed = default(FragA16x64);
-                transposed.Load(words, probabilitiesT, m0, 0);
-                dVLeft.Mma<TElem, TileB>(transposed, words, outputGradsB, dim0, 0);
-                if (headDim == 128) dVRight.Mma<TElem, TileB>(transposed, words, outputGradsB, dim0 + 32, 0);
-                transposed.Load(words, scoreGradsT, m0, 0);
-                dKLeft.Mma<TElem, TileB>(transposed, words, queriesB, dim0, 0);
-                if (headDim == 128) dKRight.Mma<TElem, TileB>(transposed, words, queriesB, dim0 + 32, 0);
-
-                // dQ += scale·dS·K for rows m0..m0+15 × dims dim0..dim0 + d/2 (k = the 64 keys), one half at a time.
-                var rowGrads = default(FragA16x64);
-                rowGrads.Load(words, scoreGrads, m0, 0);
-                long dqLo = GradElement(rows.FirstChunk[rowLo], dim0), dqHi = GradElement(rows.FirstChunk[rowHi], dim0);
-                var dQ = default(Acc16x32F32);
-                dQ.Mma<TElem, TileB>(rowGrads, words, keysB, dim0, 0);
+                dQ = default;
+                dQ.Mma<TElem, TileB>(rowGrads, words, keysB, dim0 + 32, 0);
                 dQ.ScaleRows(args.Scale, args.Scale);
-                dQ.AtomicAddGlobal(args.DQAccumulator, dqLo, dqHi);
-                if (headDim == 128)
-                {
-                    dQ = default;
-                    dQ.Mma<TElem, TileB>(rowGrads, words, keysB, dim0 + 32, 0);
-                    dQ.ScaleRows(args.Scale, args.Scale);
-                    dQ.AtomicAddGlobal(args.DQAccumulator, dqLo < 0 ? -1 : dqLo + 32, dqHi < 0 ? -1 : dqHi + 32);
-                }
+                dQ.AtomicAddGlobal(args.DQAccumulator, dqLo < 0 ? -1 : dqLo + 32, dqHi < 0 ? -1 : dqHi + 32);
             }
+            cursor = next;
         }
 
-        // Keys m0 + g and m0 + g + 8 of the tile; rows past the block's end are not this CTA's.
         long pairLo = KeyPair(args, block, kvHead, keyStart + rowLo, keyEnd, headDim, dim0);
         long pairHi = KeyPair(args, block, kvHead, keyStart + rowHi, keyEnd, headDim, dim0);
         dKLeft.StoreGlobal<TElem>(args.DK, pairLo, pairHi, args.Scale);
@@ -156,22 +163,91 @@ internal static partial class MobaBackward
     }
 
     /// <summary>
-    /// Fills row <paramref name="row"/> of the table for sequence-local query row <paramref name="localRow"/>
-    /// (−1: padding): its q/dO chunk, last visible key of this key tile, LSE in base 2 and D.
+    /// The sequence-local rows of the (up to four) q/dO chunks this thread stages for the next tile:
+    /// chunk <c>thread + j·Threads</c> is tile row <c>(thread + j·Threads) / chunksPerRow</c>. Only the
+    /// row indices are loaded here; the addresses that depend on them are formed later, so no
+    /// instruction waits for these loads before the MMAs in between.
     /// </summary>
-    private static void LoadRow(in MobaRowTable rows, int row, int localRow, in MobaKeyBlock block, int keyEnd,
-        int head, in MobaBackwardArgs args, int chunksPerRow)
+    private struct PendingChunks
     {
-        if (localRow < 0)
+        public int Row0;
+        public int Row1;
+        public int Row2;
+        public int Row3;
+
+        /// <summary>Issues the row-index loads of the cursor's tile (−1 for padding, past the tile or the walk).</summary>
+        public static PendingChunks Locate(in MobaBackwardArgs args, in MobaSegmentCursor cursor, int chunksPerRow,
+            int thread) => new()
         {
-            rows.SetPadding(row);
-            return;
+            Row0 = RowOf(args, cursor, chunksPerRow, thread),
+            Row1 = RowOf(args, cursor, chunksPerRow, thread + Threads),
+            Row2 = RowOf(args, cursor, chunksPerRow, thread + 2 * Threads),
+            Row3 = RowOf(args, cursor, chunksPerRow, thread + 3 * Threads),
+        };
+
+        /// <summary>Global chunk addresses in q (and dO) of the located chunks.</summary>
+        public readonly StageAddresses Addresses(int queryStart, int heads, int head, int chunksPerRow, int thread) => new()
+        {
+            A0 = Address(Row0, queryStart, heads, head, chunksPerRow, thread),
+            A1 = Address(Row1, queryStart, heads, head, chunksPerRow, thread + Threads),
+            A2 = Address(Row2, queryStart, heads, head, chunksPerRow, thread + 2 * Threads),
+            A3 = Address(Row3, queryStart, heads, head, chunksPerRow, thread + 3 * Threads),
+        };
+
+        private static int RowOf(in MobaBackwardArgs args, in MobaSegmentCursor cursor, int chunksPerRow, int index)
+        {
+            int row = index / chunksPerRow;
+            return row < BlockM && cursor.Valid ? cursor.LocalRow(args, row) : -1;
         }
-        int queryRow = block.Sequence.QStart + localRow;
-        rows.FirstChunk[row] = (queryRow * args.Heads + head) * chunksPerRow;
-        rows.LastKey[row] = IntrinsicMath.Min(block.LastVisibleKey(localRow, args.Causal != 0), keyEnd - 1);
-        rows.LseLog2[row] = args.Lse[head * args.TotalQ + queryRow] * MobaScale.Log2E;
-        rows.Delta[row] = args.Delta[head * args.TotalQ + queryRow];
+
+        private static long Address(int localRow, int queryStart, int heads, int head, int chunksPerRow, int index) =>
+            localRow < 0 ? -1 : ((long)(queryStart + localRow) * heads + head) * chunksPerRow + index % chunksPerRow;
+    }
+
+    /// <summary>
+    /// One row of the next tile's row table, held in registers by thread <c>row</c> &lt; BlockM: first its
+    /// sequence-local row (<see cref="Locate"/>), then what depends on it (<see cref="Complete"/>).
+    /// </summary>
+    private struct PendingRow
+    {
+        public int LocalRow;
+        public int FirstChunk;
+        public int LastKey;
+        public float LseLog2;
+        public float Delta;
+
+        /// <summary>Issues the load of tile row <paramref name="row"/>'s index (−1 past the segment or the walk).</summary>
+        public static PendingRow Locate(in MobaBackwardArgs args, in MobaSegmentCursor cursor, int row) => new()
+        {
+            LocalRow = row < BlockM && cursor.Valid ? cursor.LocalRow(args, row) : -1,
+        };
+
+        /// <summary>Issues the loads that need the row index.</summary>
+        public readonly PendingRow Complete(in MobaBackwardArgs args, in MobaKeyBlock block, int keyEnd,
+            in MobaSegmentCursor cursor, int chunksPerRow)
+        {
+            if (LocalRow < 0)
+                return new PendingRow { LocalRow = -1, FirstChunk = -1, LastKey = -1, LseLog2 = float.PositiveInfinity };
+            int queryRow = block.Sequence.QStart + LocalRow;
+            return new PendingRow
+            {
+                LocalRow = LocalRow,
+                FirstChunk = (queryRow * args.Heads + cursor.Head) * chunksPerRow,
+                LastKey = IntrinsicMath.Min(block.LastVisibleKey(LocalRow, args.Causal != 0), keyEnd - 1),
+                LseLog2 = args.Lse[cursor.Head * args.TotalQ + queryRow] * MobaScale.Log2E,
+                Delta = args.Delta[cursor.Head * args.TotalQ + queryRow],
+            };
+        }
+
+        /// <summary>Writes the row into the shared table.</summary>
+        public readonly void Store(in MobaRowTable rows, int row)
+        {
+            rows.FirstChunk[row] = FirstChunk;
+            rows.LastKey[row] = LastKey;
+            rows.LseLog2[row] = LseLog2;
+            rows.Delta[row] = Delta;
+            rows.StatsSlot[row] = -1;
+        }
     }
 
     /// <summary>fp32 element index of column <paramref name="dim0"/> of a gathered row; −1 for padding.</summary>

@@ -23,7 +23,6 @@ internal static class MobaKernelInventory
             Entry(cache.Get<MobaAccumulatorConvert.Args>(typeof(MobaAccumulatorConvert), nameof(MobaAccumulatorConvert.Kernel), ops)),
             Entry(cache.Get<MobaBackwardPreprocess.Args>(typeof(MobaBackwardPreprocess), nameof(MobaBackwardPreprocess.Kernel), ops)),
             Entry(cache.Get<MobaBackwardArgs>(typeof(MobaBackward), nameof(MobaBackward.Kernel), ops, dim)),
-            Entry(cache.Get<MobaBackwardArgs>(typeof(MobaBackward), nameof(MobaBackward.PipelinedKernel), ops, dim)),
         };
         return kernels;
     }

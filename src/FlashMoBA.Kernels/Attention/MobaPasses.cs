@@ -50,7 +50,7 @@ internal static class MobaPasses
     public static void Backward<T>(KernelCache cache, AcceleratorStream stream, RoutingPlan plan,
         ArrayView<int> launchOrder, float scale, ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<T> output,
         ArrayView<float> lse, ArrayView<T> dOut, ArrayView<T> dq, ArrayView<T> dk, ArrayView<T> dv,
-        MobaWorkspace workspace, MobaStageMarkers? stages = null, bool pipelined = true)
+        MobaWorkspace workspace, MobaStageMarkers? stages = null)
         where T : unmanaged
     {
         var g = plan.Geometry;
@@ -67,7 +67,7 @@ internal static class MobaPasses
             var args = new MobaBackwardArgs(q.Cast<Chunk16>(), k.Cast<Chunk16>(), v.Cast<Chunk16>(), dOut.Cast<Chunk16>(),
                 Views(plan, launchOrder), lse, delta, accumulator, dk.Cast<uint>(), dv.Cast<uint>(), g.TotalQ, g.Heads,
                 g.HeadsKv, g.BlockSize, g.Causal ? 1 : 0, scale, scale * MobaScale.Log2E);
-            MobaBackward.Launch<T>(cache, stream, args, g.HeadDim, g.TotalBlocks, pipelined);
+            MobaBackward.Launch<T>(cache, stream, args, g.HeadDim, g.TotalBlocks);
         }
         stages?.Mark(stream, "backward.main");
         if (qFloats > 0) MobaAccumulatorConvert.Launch(cache, stream, accumulator, dq);

@@ -28,7 +28,12 @@ public sealed class MobaAttentionTests(AcceleratorFixture fixture)
         MobaCheck.MatchesReference(testCase, inputs, run, expected);
     }
 
-    /// <summary>With topK ≥ the number of blocks every row attends to all its keys: MoBA is dense attention.</summary>
+    /// <summary>
+    /// With topK ≥ the number of blocks every row attends to all its keys: MoBA is dense attention. Checked
+    /// against the float64 dense reference and against the dense FlashAttention-2 kernel on the same
+    /// inputs (two low-precision results: each within its tolerance of the reference, so within twice
+    /// that of each other).
+    /// </summary>
     [Fact]
     public void ForwardBackward_TopKCoversAllBlocks_EqualsDenseAttention()
     {
@@ -36,16 +41,23 @@ public sealed class MobaAttentionTests(AcceleratorFixture fixture)
         var inputs = MobaInputs.Create(testCase);
 
         var run = MobaRunner.Run(fixture.Accelerator, testCase, inputs, selection: null, backward: true);
+        var kernel = DenseRunner.Run(fixture.Accelerator,
+            new DenseCase([45, 30], [45, 38], 2, 1, 64, false, ElementType.BFloat16, 31), inputs, backward: true);
 
         double u = MobaTolerances.UnitRoundoff(testCase.ElementType);
+        double outputAbsolute = MobaTolerances.OutputRoundings * u * MobaAssert.MaxAbs(inputs.V);
         var dense = DenseReference.Forward(testCase.Shape, inputs.Q, inputs.K, inputs.V, causal: false);
-        MobaAssert.Close(dense.Output, run.Output, MobaTolerances.OutputRoundings * u,
-            MobaTolerances.OutputRoundings * u * MobaAssert.MaxAbs(inputs.V), "output vs dense");
-        MobaAssert.Close(dense.Lse, run.Lse, 0, MobaTolerances.LseAbsolute, "lse vs dense");
+        MobaAssert.Close(dense.Output, run.Output, MobaTolerances.OutputRoundings * u, outputAbsolute, "output vs dense reference");
+        MobaAssert.Close(dense.Lse, run.Lse, 0, MobaTolerances.LseAbsolute, "lse vs dense reference");
+        MobaAssert.Close(kernel.Output, run.Output, 2 * MobaTolerances.OutputRoundings * u, 2 * outputAbsolute, "output vs dense kernel");
+        MobaAssert.Close(kernel.Lse, run.Lse, 0, 2 * MobaTolerances.LseAbsolute, "lse vs dense kernel");
         var gradients = DenseReference.Backward(testCase.Shape, inputs.Q, inputs.K, inputs.V, inputs.DOut, causal: false);
-        MobaCheck.Gradient(gradients.DQ, run.DQ!, u, "dq vs dense");
-        MobaCheck.Gradient(gradients.DK, run.DK!, u, "dk vs dense");
-        MobaCheck.Gradient(gradients.DV, run.DV!, u, "dv vs dense");
+        MobaCheck.Gradient(gradients.DQ, run.DQ!, u, "dq vs dense reference");
+        MobaCheck.Gradient(gradients.DK, run.DK!, u, "dk vs dense reference");
+        MobaCheck.Gradient(gradients.DV, run.DV!, u, "dv vs dense reference");
+        MobaCheck.Gradient(kernel.DQ!, run.DQ!, 2 * u, "dq vs dense kernel");
+        MobaCheck.Gradient(kernel.DK!, run.DK!, 2 * u, "dk vs dense kernel");
+        MobaCheck.Gradient(kernel.DV!, run.DV!, 2 * u, "dv vs dense kernel");
     }
 
     /// <summary>

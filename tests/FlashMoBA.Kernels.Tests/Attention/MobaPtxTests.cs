@@ -11,22 +11,13 @@ namespace FlashMoBA.Kernels.Tests.Attention;
 /// </summary>
 public sealed class MobaPtxTests
 {
-    public static TheoryData<string, Type, Type> TensorCoreKernels()
-    {
-        var data = new TheoryData<string, Type, Type>();
-        foreach (string kernel in new[] { nameof(MobaForward.StatsKernel), nameof(MobaForward.OutputKernel), nameof(MobaBackward.Kernel) })
-        {
-            foreach (var element in new[] { typeof(Fp16Ops), typeof(Bf16Ops) })
-            {
-                foreach (var headDim in new[] { typeof(MobaHeadDim64), typeof(MobaHeadDim128) })
-                    data.Add(kernel, element, headDim);
-            }
-        }
-        return data;
-    }
-
+    /// <summary>Each tensor-core kernel once, both element types and head dims among them (compiling is slow).</summary>
     [Theory]
-    [MemberData(nameof(TensorCoreKernels))]
+    [InlineData(nameof(MobaForward.StatsKernel), typeof(Fp16Ops), typeof(MobaHeadDim128))]
+    [InlineData(nameof(MobaForward.OutputKernel), typeof(Bf16Ops), typeof(MobaHeadDim64))]
+    [InlineData(nameof(MobaForward.OutputKernel), typeof(Fp16Ops), typeof(MobaHeadDim128))]
+    [InlineData(nameof(MobaBackward.Kernel), typeof(Fp16Ops), typeof(MobaHeadDim64))]
+    [InlineData(nameof(MobaBackward.Kernel), typeof(Bf16Ops), typeof(MobaHeadDim128))]
     public void TensorCoreKernel_CompilesToPtxWithMmaAndLdmatrix(string kernel, Type element, Type headDim)
     {
         var owner = kernel == nameof(MobaBackward.Kernel) ? typeof(MobaBackward) : typeof(MobaForward);
