@@ -20,7 +20,7 @@ internal sealed class VerifyOptions
     public bool List { get; set; }
 
     /// <summary>Base sequence length.</summary>
-    [Option("seqlen", HelpText = "Tokens per sequence of the base case (default: 72 on CPU, 512 on GPU).")]
+    [Option("seqlen", HelpText = "Tokens per sequence of the base case (default: 72 on CPU, 500 on GPU).")]
     public int? Seqlen { get; set; }
 
     /// <summary>Sequences in the base case.</summary>

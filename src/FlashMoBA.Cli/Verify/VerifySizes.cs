@@ -27,7 +27,7 @@ internal sealed record VerifySizes(
     /// (~4× more at 1000 tokens), so dtypes alternate over the case kinds here too.
     /// </summary>
     public static VerifySizes CudaDefaults { get; } = new(
-        Batch: 2, Seqlen: 512, Heads: 4, HeadsKv: 2, HeadDims: [64, 128], BlockSize: 64, TopK: 4,
+        Batch: 2, Seqlen: 500, Heads: 4, HeadsKv: 2, HeadDims: [64, 128], BlockSize: 64, TopK: 4,
         ElementTypes: [ElementType.Float16, ElementType.BFloat16], Seed: 1234, EveryDtypePerCase: false);
 
     /// <summary>The dtypes case kind number <paramref name="kind"/> runs in.</summary>
