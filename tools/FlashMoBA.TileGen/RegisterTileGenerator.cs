@@ -41,7 +41,7 @@ public static class RegisterTileGenerator
         int steps = width / 16;
         w.Line();
         w.Line($"/// <summary>A operand 16×{width} in registers: {steps} k-steps of <see cref=\"FragA16x16\"/>.</summary>");
-        w.Open($"internal struct FragA16x{width} : IFragmentTile");
+        w.Open($"internal struct FragA16x{width}");
         for (int k = 0; k < steps; k++)
         {
             w.Line($"/// <summary>Columns {16 * k}..{16 * k + 15}.</summary>");
@@ -57,16 +57,6 @@ public static class RegisterTileGenerator
         for (int k = 0; k < steps; k++) w.Line($"K{k} = WarpEmulation.ReadFragment(shared, a, m0, k0 + {16 * k});");
         w.EndTarget();
         w.Close();
-        foreach (int columns in Widths)
-        {
-            w.Line();
-            w.Line($"/// <summary>acc += this · B[k0..k0+{width - 1}, n0..n0+{columns - 1}], B read from shared memory.</summary>");
-            w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-            w.Open($"public void MmaInto<TElem, TB>(ref Acc16x{columns}F32 acc, ArrayView<uint> shared, in TB b, int n0, int k0)",
-                "where TElem : struct, IElementOps", "where TB : struct, ISharedOperandB");
-            w.Line("acc.Mma<TElem, TB>(this, shared, b, n0, k0);");
-            w.Close();
-        }
         w.Close();
     }
 
@@ -77,7 +67,7 @@ public static class RegisterTileGenerator
         w.Line();
         w.Line($"/// <summary>fp32 accumulator 16×{width}: {tiles} column tiles of <see cref=\"Acc16x8F32\"/>; lane (g, t) holds");
         w.Line($"/// rows g and g+8 at columns 8i + 2t and 8i + 2t + 1 of tile Ni.</summary>");
-        w.Open($"internal struct {type} : IMmaAccumulator");
+        w.Open($"internal struct {type} : IAccumulatorTile");
         for (int i = 0; i < tiles; i++)
         {
             w.Line($"/// <summary>Columns {8 * i}..{8 * i + 7}.</summary>");
@@ -85,9 +75,6 @@ public static class RegisterTileGenerator
             w.Line();
         }
 
-        w.Line("/// <inheritdoc/>");
-        w.Line($"public readonly int Columns => {width};");
-        w.Line();
         w.Line("/// <inheritdoc/>");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
         w.Open("public void Zero()");

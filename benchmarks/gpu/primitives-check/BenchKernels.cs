@@ -84,7 +84,7 @@ internal static class BenchKernels
         for (int i = 0; i < args.Iterations; i++)
         {
             var s = default(Acc16x64F32);
-            q.MmaInto<TElem, TransposedTileB>(ref s, words, new TransposedTileB(tileK), 0, 0);
+            s.Mma<TElem, TransposedTileB>(q, words, new TransposedTileB(tileK), 0, 0);
             if (default(TSoftmax).Included) softmax.Rescale(ref s, ref o, 0.0625f, words);
             s.ToFragA<TElem>(out var p);
             o.Mma<TElem, TileB>(p, words, new TileB(tileV), 0, 0);

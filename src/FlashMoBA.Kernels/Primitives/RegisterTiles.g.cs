@@ -10,7 +10,7 @@ using ILGPU.Runtime;
 namespace FlashMoBA.Kernels.Primitives;
 
 /// <summary>A operand 16×32 in registers: 2 k-steps of <see cref="FragA16x16"/>.</summary>
-internal struct FragA16x32 : IFragmentTile
+internal struct FragA16x32
 {
     /// <summary>Columns 0..15.</summary>
     public FragA16x16 K0;
@@ -37,37 +37,10 @@ internal struct FragA16x32 : IFragmentTile
                 break;
         }
     }
-
-    /// <summary>acc += this · B[k0..k0+31, n0..n0+31], B read from shared memory.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void MmaInto<TElem, TB>(ref Acc16x32F32 acc, ArrayView<uint> shared, in TB b, int n0, int k0)
-        where TElem : struct, IElementOps
-        where TB : struct, ISharedOperandB
-    {
-        acc.Mma<TElem, TB>(this, shared, b, n0, k0);
-    }
-
-    /// <summary>acc += this · B[k0..k0+31, n0..n0+63], B read from shared memory.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void MmaInto<TElem, TB>(ref Acc16x64F32 acc, ArrayView<uint> shared, in TB b, int n0, int k0)
-        where TElem : struct, IElementOps
-        where TB : struct, ISharedOperandB
-    {
-        acc.Mma<TElem, TB>(this, shared, b, n0, k0);
-    }
-
-    /// <summary>acc += this · B[k0..k0+31, n0..n0+127], B read from shared memory.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void MmaInto<TElem, TB>(ref Acc16x128F32 acc, ArrayView<uint> shared, in TB b, int n0, int k0)
-        where TElem : struct, IElementOps
-        where TB : struct, ISharedOperandB
-    {
-        acc.Mma<TElem, TB>(this, shared, b, n0, k0);
-    }
 }
 
 /// <summary>A operand 16×64 in registers: 4 k-steps of <see cref="FragA16x16"/>.</summary>
-internal struct FragA16x64 : IFragmentTile
+internal struct FragA16x64
 {
     /// <summary>Columns 0..15.</summary>
     public FragA16x16 K0;
@@ -104,37 +77,10 @@ internal struct FragA16x64 : IFragmentTile
                 break;
         }
     }
-
-    /// <summary>acc += this · B[k0..k0+63, n0..n0+31], B read from shared memory.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void MmaInto<TElem, TB>(ref Acc16x32F32 acc, ArrayView<uint> shared, in TB b, int n0, int k0)
-        where TElem : struct, IElementOps
-        where TB : struct, ISharedOperandB
-    {
-        acc.Mma<TElem, TB>(this, shared, b, n0, k0);
-    }
-
-    /// <summary>acc += this · B[k0..k0+63, n0..n0+63], B read from shared memory.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void MmaInto<TElem, TB>(ref Acc16x64F32 acc, ArrayView<uint> shared, in TB b, int n0, int k0)
-        where TElem : struct, IElementOps
-        where TB : struct, ISharedOperandB
-    {
-        acc.Mma<TElem, TB>(this, shared, b, n0, k0);
-    }
-
-    /// <summary>acc += this · B[k0..k0+63, n0..n0+127], B read from shared memory.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void MmaInto<TElem, TB>(ref Acc16x128F32 acc, ArrayView<uint> shared, in TB b, int n0, int k0)
-        where TElem : struct, IElementOps
-        where TB : struct, ISharedOperandB
-    {
-        acc.Mma<TElem, TB>(this, shared, b, n0, k0);
-    }
 }
 
 /// <summary>A operand 16×128 in registers: 8 k-steps of <see cref="FragA16x16"/>.</summary>
-internal struct FragA16x128 : IFragmentTile
+internal struct FragA16x128
 {
     /// <summary>Columns 0..15.</summary>
     public FragA16x16 K0;
@@ -191,38 +137,11 @@ internal struct FragA16x128 : IFragmentTile
                 break;
         }
     }
-
-    /// <summary>acc += this · B[k0..k0+127, n0..n0+31], B read from shared memory.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void MmaInto<TElem, TB>(ref Acc16x32F32 acc, ArrayView<uint> shared, in TB b, int n0, int k0)
-        where TElem : struct, IElementOps
-        where TB : struct, ISharedOperandB
-    {
-        acc.Mma<TElem, TB>(this, shared, b, n0, k0);
-    }
-
-    /// <summary>acc += this · B[k0..k0+127, n0..n0+63], B read from shared memory.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void MmaInto<TElem, TB>(ref Acc16x64F32 acc, ArrayView<uint> shared, in TB b, int n0, int k0)
-        where TElem : struct, IElementOps
-        where TB : struct, ISharedOperandB
-    {
-        acc.Mma<TElem, TB>(this, shared, b, n0, k0);
-    }
-
-    /// <summary>acc += this · B[k0..k0+127, n0..n0+127], B read from shared memory.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void MmaInto<TElem, TB>(ref Acc16x128F32 acc, ArrayView<uint> shared, in TB b, int n0, int k0)
-        where TElem : struct, IElementOps
-        where TB : struct, ISharedOperandB
-    {
-        acc.Mma<TElem, TB>(this, shared, b, n0, k0);
-    }
 }
 
 /// <summary>fp32 accumulator 16×32: 4 column tiles of <see cref="Acc16x8F32"/>; lane (g, t) holds
 /// rows g and g+8 at columns 8i + 2t and 8i + 2t + 1 of tile Ni.</summary>
-internal struct Acc16x32F32 : IMmaAccumulator
+internal struct Acc16x32F32 : IAccumulatorTile
 {
     /// <summary>Columns 0..7.</summary>
     public Acc16x8F32 N0;
@@ -235,9 +154,6 @@ internal struct Acc16x32F32 : IMmaAccumulator
 
     /// <summary>Columns 24..31.</summary>
     public Acc16x8F32 N3;
-
-    /// <inheritdoc/>
-    public readonly int Columns => 32;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -625,7 +541,7 @@ internal struct Acc16x32F32 : IMmaAccumulator
 
 /// <summary>fp32 accumulator 16×64: 8 column tiles of <see cref="Acc16x8F32"/>; lane (g, t) holds
 /// rows g and g+8 at columns 8i + 2t and 8i + 2t + 1 of tile Ni.</summary>
-internal struct Acc16x64F32 : IMmaAccumulator
+internal struct Acc16x64F32 : IAccumulatorTile
 {
     /// <summary>Columns 0..7.</summary>
     public Acc16x8F32 N0;
@@ -650,9 +566,6 @@ internal struct Acc16x64F32 : IMmaAccumulator
 
     /// <summary>Columns 56..63.</summary>
     public Acc16x8F32 N7;
-
-    /// <inheritdoc/>
-    public readonly int Columns => 64;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -1192,7 +1105,7 @@ internal struct Acc16x64F32 : IMmaAccumulator
 
 /// <summary>fp32 accumulator 16×128: 16 column tiles of <see cref="Acc16x8F32"/>; lane (g, t) holds
 /// rows g and g+8 at columns 8i + 2t and 8i + 2t + 1 of tile Ni.</summary>
-internal struct Acc16x128F32 : IMmaAccumulator
+internal struct Acc16x128F32 : IAccumulatorTile
 {
     /// <summary>Columns 0..7.</summary>
     public Acc16x8F32 N0;
@@ -1241,9 +1154,6 @@ internal struct Acc16x128F32 : IMmaAccumulator
 
     /// <summary>Columns 120..127.</summary>
     public Acc16x8F32 N15;
-
-    /// <inheritdoc/>
-    public readonly int Columns => 128;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -28,13 +28,4 @@ internal static class TileCopy
                 : default;
         }
     }
-
-    /// <summary>Loads <paramref name="count"/> floats, writing <paramref name="fill"/> past <paramref name="valid"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void RowValues(ArrayView<float> global, long first, int valid, float fill,
-        ArrayView<float> shared, int sharedFirst, int count, int thread, int threads)
-    {
-        for (int i = thread; i < count; i += threads)
-            shared[sharedFirst + i] = i < valid ? global[first + i] : fill;
-    }
 }

@@ -57,7 +57,7 @@ public sealed class OnlineSoftmaxTests(AcceleratorFixture fixture)
             TileCopy.GlobalToShared(args.V, n0 * Chunks, Chunks, Tile, shared, tileV, Tile, lane, 32);
             Group.Barrier();
             var s = default(Acc16x64F32);
-            q.MmaInto<TElem, TransposedTileB>(ref s, words, new TransposedTileB(tileK), 0, 0);
+            s.Mma<TElem, TransposedTileB>(q, words, new TransposedTileB(tileK), 0, 0);
             s.MaskColumns(n0, args.LastKey[rowLo], args.LastKey[rowLo + 8]);
             softmax.Rescale(ref s, ref o, scaleLog2, words);
             s.ToFragA<TElem>(out var p);
