@@ -20,7 +20,7 @@ internal sealed class VerifyOptions
     public bool List { get; set; }
 
     /// <summary>Base sequence length.</summary>
-    [Option("seqlen", HelpText = "Tokens per sequence of the base case (default: 72 on CPU, 1000 on GPU).")]
+    [Option("seqlen", HelpText = "Tokens per sequence of the base case (default: 72 on CPU, 500 on GPU).")]
     public int? Seqlen { get; set; }
 
     /// <summary>Sequences in the base case.</summary>
@@ -48,7 +48,7 @@ internal sealed class VerifyOptions
     public int? TopK { get; set; }
 
     /// <summary>Storage types.</summary>
-    [Option("dtype", Separator = ',', HelpText = "fp16, bf16 or both, e.g. fp16,bf16 (default both).")]
+    [Option("dtype", Separator = ',', HelpText = "fp16, bf16 or both, e.g. fp16,bf16; given explicitly, every case runs in each (default: both, alternating over the cases).")]
     public IEnumerable<DTypeChoice> DTypes { get; set; } = [];
 
     /// <summary>Seed.</summary>
