@@ -15,20 +15,21 @@ namespace FlashMoBA.Kernels.Attention;
 /// </summary>
 internal static partial class DenseBackward
 {
-    /// <summary>Warps per CTA: 4 row slabs × 2 column halves.</summary>
-    public const int Warps = 8;
+    /// <summary>Warps per CTA: 4 row slabs × 2 column halves. The tile geometry is the MoBA backward's, so
+    /// both kernels share <see cref="MobaBackwardLayout"/> for their shared memory.</summary>
+    public const int Warps = MobaBackward.Warps;
 
     /// <summary>Threads per CTA.</summary>
     public const int Threads = Warps * 32;
 
     /// <summary>16-row slabs per query tile; warps w and w + 4 share slab w.</summary>
-    public const int RowSlabs = 4;
+    public const int RowSlabs = MobaBackward.RowSlabs;
 
     /// <summary>Query rows per tile.</summary>
-    public const int BlockM = RowSlabs * 16;
+    public const int BlockM = MobaBackward.BlockM;
 
     /// <summary>Keys per CTA: each warp keeps 16 keys × d/2 of dK and dV (64 registers at d = 128).</summary>
-    public const int BlockN = 64;
+    public const int BlockN = MobaBackward.KeyTile;
 
     /// <summary><c>Grid.IdxX = keyTile · (batch · Hk) + sequence · Hk + kvHead</c>: the first key tiles, which
     /// most query rows see under causal masking, are launched first.</summary>
@@ -48,7 +49,7 @@ internal static partial class DenseBackward
 
         var shared = SharedMemory.GetDynamic<Chunk16>();
         var words = shared.Cast<uint>();
-        var layout = new DenseBackwardLayout(chunksPerRow);
+        var layout = new MobaBackwardLayout(chunksPerRow);
         var rows = layout.Rows(words);
         int thread = Group.IdxX, warp = Warp.WarpIdx;
         int m0 = (warp % RowSlabs) * 16;              // query rows of S, dP, dQ; key rows of dK, dV
