@@ -56,17 +56,17 @@ internal static partial class MobaForward
             int queryStart = block.Sequence.QStart;
             var low = new StageAddresses
             {
-                A0 = Address(Row0, queryStart, args.Heads, head, chunksPerRow, thread),
-                A1 = Address(Row1, queryStart, args.Heads, head, chunksPerRow, thread + Threads),
-                A2 = Address(Row2, queryStart, args.Heads, head, chunksPerRow, thread + 2 * Threads),
-                A3 = Address(Row3, queryStart, args.Heads, head, chunksPerRow, thread + 3 * Threads),
+                A0 = MobaGatheredChunk.Address(Row0, queryStart, args.Heads, head, chunksPerRow, thread),
+                A1 = MobaGatheredChunk.Address(Row1, queryStart, args.Heads, head, chunksPerRow, thread + Threads),
+                A2 = MobaGatheredChunk.Address(Row2, queryStart, args.Heads, head, chunksPerRow, thread + 2 * Threads),
+                A3 = MobaGatheredChunk.Address(Row3, queryStart, args.Heads, head, chunksPerRow, thread + 3 * Threads),
             };
             var high = new StageAddresses
             {
-                A0 = Address(Row4, queryStart, args.Heads, head, chunksPerRow, thread + 4 * Threads),
-                A1 = Address(Row5, queryStart, args.Heads, head, chunksPerRow, thread + 5 * Threads),
-                A2 = Address(Row6, queryStart, args.Heads, head, chunksPerRow, thread + 6 * Threads),
-                A3 = Address(Row7, queryStart, args.Heads, head, chunksPerRow, thread + 7 * Threads),
+                A0 = MobaGatheredChunk.Address(Row4, queryStart, args.Heads, head, chunksPerRow, thread + 4 * Threads),
+                A1 = MobaGatheredChunk.Address(Row5, queryStart, args.Heads, head, chunksPerRow, thread + 5 * Threads),
+                A2 = MobaGatheredChunk.Address(Row6, queryStart, args.Heads, head, chunksPerRow, thread + 6 * Threads),
+                A3 = MobaGatheredChunk.Address(Row7, queryStart, args.Heads, head, chunksPerRow, thread + 7 * Threads),
             };
             var staged = new StagedQueryTile { Low = TileStage.Load(args.Q, low) };
             if (NeedsHighStage(chunksPerRow)) staged.High = TileStage.Load(args.Q, high);
@@ -90,11 +90,6 @@ internal static partial class MobaForward
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static int RowAt(in MobaForwardArgs args, int segmentFirst, int count, int tileStart, int row) =>
             row < BlockM && tileStart + row < count ? args.Routing.SegmentRows[segmentFirst + tileStart + row] : -1;
-
-        /// <summary>Global chunk of q for staged chunk <paramref name="index"/> of the tile; −1 for padding.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static long Address(int localRow, int queryStart, int heads, int head, int chunksPerRow, int index) =>
-            localRow < 0 ? -1 : ((long)(queryStart + localRow) * heads + head) * chunksPerRow + index % chunksPerRow;
     }
 
     /// <summary>
