@@ -39,17 +39,16 @@ internal static class KeyConvBackward
     public const int MaxTaps = 5;
 
     /// <summary>
+    /// Rows loaded ahead of the one being processed: the ring's five slots minus the one being
+    /// consumed, so a load never targets a register still in use.
+    /// </summary>
+    public const int PrefetchDistance = 4;
+
+    /// <summary>
     /// Shortest run the default plan uses: each run re-reads W−1 rows before and after it (cached)
     /// and starts with an exposed load latency.
     /// </summary>
     public const int MinRunLength = 32;
-
-    /// <summary>
-    /// Longest run the default plan uses. Measured on the H200 (b = 2, N = 64K, Hk = 16, d = 128,
-    /// benchmarks/results/keyconv-h200.md): 512-row runs beat one run per warp (863–1130 rows) by
-    /// 21% at W = 3 and 6% at W = 5, and beat 256-row runs by 13% and 2%.
-    /// </summary>
-    public const int MaxRunLength = 512;
 
     /// <summary>
     /// One warp per (run, 64-channel tile), striding by <c>Partials · Warps</c> runs.
@@ -117,7 +116,11 @@ internal static class KeyConvBackward
     /// <paramref name="seqEnd"/> on carry zero gradient), writes dK for rows
     /// <c>[pieceStart, pieceEnd)</c> — each needs g up to W−1 rows ahead — and adds those rows' dW
     /// terms to <paramref name="dW"/>. The loop body is written out once per ring slot like the
-    /// forward walk; loads are double-buffered five rows at a time.
+    /// forward walk: each step refills the slot its predecessor consumed with the row
+    /// <see cref="PrefetchDistance"/> ahead, so 2 × 4 loads stay in flight per lane. (Loading five
+    /// rows at once for the next iteration did not keep them in flight: ptxas sank those loads to
+    /// the loop's back edge, where their registers were free, so every iteration started by waiting
+    /// a full memory latency.)
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ConvTaps2 BackwardPiece<TElem, TWidth>(KeyConvBackwardArgs args, ConvTaps2 w, ConvTaps2 dW,
@@ -129,14 +132,11 @@ internal static class KeyConvBackward
         int walkEnd = pieceEnd + default(TWidth).Taps - 1;
         var piece = new PieceBounds(pieceStart, pieceEnd, Math.Min(walkEnd, seqEnd));
         var walk = new BackwardWalk { Row = walkStart, DW = dW };
-        LoadFive(ref walk.AheadK, ref walk.AheadDy, args, group, walkStart, piece.DataEnd - 1);
+        int lastRow = piece.DataEnd - 1;
+        for (int slot = 0; slot < PrefetchDistance; slot++)
+            LoadRow(ref walk.AheadK, ref walk.AheadDy, slot, args, group, Math.Min(walkStart + slot, lastRow));
         for (; ; )
         {
-            // The next five rows' loads go out before this five's math and are first used a whole
-            // iteration later. (A per-step refill of the ring made ptxas copy registers that loads
-            // still targeted at the loop's back edge, stalling on them.)
-            Ring5<PackedHalves2> nextK = default, nextDy = default;
-            LoadFive(ref nextK, ref nextDy, args, group, walk.Row + Ring5<PackedHalves2>.Size, piece.DataEnd - 1);
             if (walk.Row >= walkEnd) break;
             Step<TElem, TWidth>(ref walk, 0, args, w, group, piece);
             if (walk.Row >= walkEnd) break;
@@ -147,8 +147,6 @@ internal static class KeyConvBackward
             Step<TElem, TWidth>(ref walk, 3, args, w, group, piece);
             if (walk.Row >= walkEnd) break;
             Step<TElem, TWidth>(ref walk, 4, args, w, group, piece);
-            walk.AheadK = nextK;
-            walk.AheadDy = nextDy;
         }
         return walk.DW;
     }
@@ -168,6 +166,8 @@ internal static class KeyConvBackward
         int row = walk.Row;
         var k0 = Lanes2.Unpack<TElem>(walk.AheadK.Get(slot));
         var dy = Lanes2.Unpack<TElem>(walk.AheadDy.Get(slot));
+        LoadRow(ref walk.AheadK, ref walk.AheadDy, Ring5<PackedHalves2>.Back(slot, 1), args, group,
+            Math.Min(row + PrefetchDistance, piece.DataEnd - 1));
 
         walk.BehindK.Set(slot, k0);
         var k1 = walk.BehindK.Get(Ring5<Lanes2>.Back(slot, 1));
@@ -201,21 +201,10 @@ internal static class KeyConvBackward
     }
 
     /// <summary>
-    /// Loads k and dK′ rows <c>first .. first+4</c> into slots 0..4, unpredicated: rows past
-    /// <paramref name="lastRow"/> re-read it (a predicated load merges into its register through a
-    /// move that waits for the data).
+    /// Loads k and dK′ of <paramref name="row"/> into ring slot <paramref name="slot"/>, unpredicated:
+    /// callers clamp rows past the data to its last row (a predicated load merges into its register
+    /// through a move that waits for the data).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LoadFive(ref Ring5<PackedHalves2> k, ref Ring5<PackedHalves2> dKPrime,
-        KeyConvBackwardArgs args, int group, int first, int lastRow)
-    {
-        LoadRow(ref k, ref dKPrime, 0, args, group, Math.Min(first, lastRow));
-        LoadRow(ref k, ref dKPrime, 1, args, group, Math.Min(first + 1, lastRow));
-        LoadRow(ref k, ref dKPrime, 2, args, group, Math.Min(first + 2, lastRow));
-        LoadRow(ref k, ref dKPrime, 3, args, group, Math.Min(first + 3, lastRow));
-        LoadRow(ref k, ref dKPrime, 4, args, group, Math.Min(first + 4, lastRow));
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void LoadRow(ref Ring5<PackedHalves2> k, ref Ring5<PackedHalves2> dKPrime, int slot,
         KeyConvBackwardArgs args, int group, int row)
@@ -235,7 +224,9 @@ internal static class KeyConvBackward
     /// <summary>State of one lane's backward walk.</summary>
     private struct BackwardWalk
     {
-        /// <summary>Packed k of the five rows of this iteration, row r in slot (r − walk start) mod 5.</summary>
+        /// <summary>
+        /// Packed k of rows <c>Row .. Row + PrefetchDistance − 1</c>, row r in slot (r − walk start) mod 5.
+        /// </summary>
         public Ring5<PackedHalves2> AheadK;
 
         /// <summary>Packed dK′ rows, same slots as <see cref="AheadK"/>.</summary>
@@ -274,8 +265,7 @@ internal static class KeyConvBackward
     public static int TilesFor(in KeyConvShape shape) => (shape.Channels / LanesPerThread + 31) / 32;
 
     /// <summary>
-    /// CTA rows (= dW partials) that fill the GPU once: SMs × resident CTAs per SM over the tiles,
-    /// at least 1, and few enough that each warp still gets <see cref="MinRunLength"/> rows.
+    /// CTA rows (= dW partials) for the device: as many as fit resident at once (<see cref="PartialsFor"/>).
     /// </summary>
     public static int DefaultPartials(KernelCache cache, in KeyConvShape shape, ElementType elementType)
     {
@@ -283,18 +273,28 @@ internal static class KeyConvBackward
         var kernel = KeyConvSpecialization.Backward(cache, elementType, shape.Width).Kernel;
         int resident = accelerator.NumMultiprocessors
             * Math.Max(1, accelerator.EstimateMaxActiveGroupsPerMultiprocessor(kernel, Threads));
-        int tiles = TilesFor(shape);
-        int useful = (int)Math.Max(1, (shape.TotalK + (long)Warps * MinRunLength - 1) / ((long)Warps * MinRunLength));
-        return Math.Clamp((resident + tiles - 1) / tiles, 1, useful);
+        return PartialsFor(resident, TilesFor(shape), shape.TotalK);
     }
 
     /// <summary>
-    /// Rows per run when the caller gives none: enough runs for every warp of <paramref name="partials"/>
-    /// CTA rows (small problems), but no longer than <see cref="MaxRunLength"/>, and at least
-    /// <see cref="MinRunLength"/>.
+    /// CTA rows such that all <c>tiles · partials</c> CTAs are resident at once: rounded down, because one
+    /// CTA over the device's capacity runs as a second wave after the first has finished (on the H200 at
+    /// W = 5 rounding up gave 29 rows × 32 tiles = 928 CTAs for 924 slots). At least 1, and few enough that each warp still gets
+    /// <see cref="MinRunLength"/> rows.
+    /// </summary>
+    public static int PartialsFor(int residentCtas, int tiles, int totalK)
+    {
+        int useful = (int)Math.Max(1, (totalK + (long)Warps * MinRunLength - 1) / ((long)Warps * MinRunLength));
+        return Math.Clamp(residentCtas / tiles, 1, useful);
+    }
+
+    /// <summary>
+    /// Rows per run when the caller gives none: one run per warp of <paramref name="partials"/> CTA
+    /// rows, so every warp walks the same number of rows (a second, partial round of runs would leave
+    /// most warps idle while a few finish), and at least <see cref="MinRunLength"/>.
     /// </summary>
     public static int DefaultRunLength(int totalK, int partials) =>
-        (int)Math.Clamp((totalK + (long)partials * Warps - 1) / ((long)partials * Warps), MinRunLength, MaxRunLength);
+        (int)Math.Max((totalK + (long)partials * Warps - 1) / ((long)partials * Warps), MinRunLength);
 
     /// <summary>
     /// Launches the backward and the dW reduction on <paramref name="stream"/>; arguments already
