@@ -20,17 +20,22 @@ internal static class GpuRun
         int[] ForwardRuns, BackwardPlan[] BackwardPlans);
 
     /// <summary>
-    /// A backward launch plan: run length and dW partial rows (CTA rows), null for the library default;
-    /// <see cref="RoundedUpPartials"/> is the earlier rule (SMs × CTAs per SM over the tiles, rounded up).
+    /// A backward launch plan: run length, dW partial rows (CTA rows) and L2 prefetch distance, null for
+    /// the library default; <see cref="RoundedUpPartials"/> is the earlier rule (SMs × CTAs per SM over
+    /// the tiles, rounded up).
     /// </summary>
-    private sealed record BackwardPlan(int? Run, int? Partials, bool RoundedUpPartials = false);
+    private sealed record BackwardPlan(int? Run, int? Partials, int? L2Rows = null, bool RoundedUpPartials = false);
 
     private static readonly BackwardPlan[] DefaultOnly = [new(null, null)];
 
     private static readonly Sizes Gpu = new(65536, 16, 128, 5, 30, 10, [64],
-        [new(null, null), new(512, null), new(null, null, RoundedUpPartials: true), new(512, null, RoundedUpPartials: true)]);
+    [
+        new(null, null), new(null, null, L2Rows: 0), new(null, null, L2Rows: 8), new(null, null, L2Rows: 32),
+        new(512, null), new(null, null, RoundedUpPartials: true), new(512, null, L2Rows: 0, RoundedUpPartials: true),
+    ]);
 
-    private static readonly Sizes Cpu = new(1200, 2, 64, 1, 2, 1, [32], [new(null, null), new(64, null, true)]);
+    private static readonly Sizes Cpu = new(1200, 2, 64, 1, 2, 1, [32],
+        [new(null, null), new(64, null, L2Rows: 0, RoundedUpPartials: true)]);
 
     /// <summary>Device-to-device copy bandwidth the benchmark compares with (DESIGN.md §7).</summary>
     private const double CopyBandwidthGBs = 4300;
@@ -90,8 +95,8 @@ internal static class GpuRun
         Console.WriteLine($"bench: b={batch} N={seqlen} Hk={headsKv} d={headDim}; {sizes.Warmup} warm-up; median of {sizes.Repeats} samples of {sizes.LaunchesPerSample} launches (CUDA events)");
         Console.WriteLine($"copy: {CopyBandwidth(accelerator, (long)batch * seqlen * headsKv * headDim):F0} GB/s device-to-device (read + write)");
         Console.WriteLine();
-        Console.WriteLine("| dtype | W | d | pass | run | partials | median ms | min ms | max ms | GB/s | % of 4.3 TB/s |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| dtype | W | d | pass | run | partials | L2 rows | median ms | min ms | max ms | GB/s | % of 4.3 TB/s |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         ok &= BenchOne<Half>(accelerator, cuSeqlensK, headsKv, headDim, 3, forwardRuns, backwardPlans);
         ok &= BenchOne<Half>(accelerator, cuSeqlensK, headsKv, headDim, 5, forwardRuns, backwardPlans);
         ok &= BenchOne<BFloat16>(accelerator, cuSeqlensK, headsKv, headDim, 5, [KeyConvForward.DefaultRunLength],
@@ -107,7 +112,7 @@ internal static class GpuRun
         using var problem = new KeyConvProblem<T>(accelerator, cuSeqlensK, headsKv, headDim, width, seed: 1000 + width);
         string what = $"{(problem.ElementType == ElementType.Float16 ? "fp16" : "bf16")} | {width} | {headDim}";
         foreach (int run in forwardRuns)
-            Report(what, "fwd", $"{run}", "-", Time(accelerator, () => problem.Forward(run)), problem.ForwardBytes);
+            Report(what, "fwd", $"{run}", "- | -", Time(accelerator, () => problem.Forward(run)), problem.ForwardBytes);
         bool ok = GpuVerify.CheckBenchSlices(problem, forward: true);
         foreach (var plan in backwardPlans)
         {
@@ -116,9 +121,11 @@ internal static class GpuRun
             string runText = plan.Run?.ToString(CultureInfo.InvariantCulture)
                 ?? $"{KeyConvBackward.DefaultRunLength(problem.Shape.TotalK, partials)} (default)";
             string partialsText = $"{partials}{(plan.Partials is null && !plan.RoundedUpPartials ? " (default)" : "")}";
+            int l2Rows = plan.L2Rows ?? KeyConvBackward.DefaultL2PrefetchRows;
+            string l2Text = $"{l2Rows}{(plan.L2Rows is null ? " (default)" : "")}";
             problem.Poison();
-            Report(what, "bwd", runText, partialsText, Time(accelerator, () => problem.Backward(plan.Run, partials)),
-                problem.BackwardBytes(partials));
+            Report(what, "bwd", runText, $"{partialsText} | {l2Text}",
+                Time(accelerator, () => problem.Backward(plan.Run, partials, l2Rows)), problem.BackwardBytes(partials));
             // Every plan must produce the same dK; the dW sums differ only in their order.
             ok &= GpuVerify.CheckBenchSlices(problem, forward: false);
         }

@@ -96,13 +96,13 @@ internal sealed class KeyConvProblem<T> : IDisposable
             runLength);
 
     /// <summary>Backward with <paramref name="runLength"/> rows per run; null: the library default.</summary>
-    public void Backward(int? runLength) => Backward(runLength, Partials);
+    public void Backward(int? runLength) => Backward(runLength, Partials, KeyConvBackward.DefaultL2PrefetchRows);
 
     /// <summary>Backward with <paramref name="partials"/> dW partial rows (at most <see cref="Partials"/> or
-    /// <see cref="RoundedUpPartials"/>).</summary>
-    public void Backward(int? runLength, int partials) =>
+    /// <see cref="RoundedUpPartials"/>) and the L2 prefetch <paramref name="l2Rows"/> rows ahead.</summary>
+    public void Backward(int? runLength, int partials, int l2Rows) =>
         KeyConvolution.Backward(accelerator.DefaultStream, k.View, cuSeqlensK.View, weights.View, dKPrime.View,
-            Shape, dK.View, dW.View, scratch.View, partials, runLength);
+            Shape, dK.View, dW.View, scratch.View, partials, runLength, l2Rows);
 
     /// <summary>Bytes a forward must move: read k, write k′ (16-bit), read the fp32 weights.</summary>
     public double ForwardBytes => 4.0 * Shape.KeyElements + 4.0 * Shape.WeightElements;

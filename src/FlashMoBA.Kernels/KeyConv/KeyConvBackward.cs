@@ -18,8 +18,8 @@ internal static class KeyConvBackward
 {
     /// <summary>
     /// Channels per lane. At W = 5 a lane keeps, per channel, 5 weights, 5 dW sums, 5 rows of k,
-    /// 5 pending dK sums and 10 loaded rows: 2 channels take 72 registers (28 warps per SM), 4
-    /// channels took 172 (10 warps) for only 12% fewer instructions per element.
+    /// 5 pending dK sums and 4 rows of k and dK′ in flight: 2 channels take 94 registers (20 warps per
+    /// SM; 72 at W = 3), 4 channels took 172 (10 warps) for only 12% fewer instructions per element.
     /// </summary>
     public const int LanesPerThread = 2;
 
@@ -50,6 +50,9 @@ internal static class KeyConvBackward
     /// </summary>
     public const int MinRunLength = 32;
 
+    /// <summary>Rows the L2 prefetch runs ahead of each walk (see <see cref="L2Prefetch"/>).</summary>
+    public const int DefaultL2PrefetchRows = 16;
+
     /// <summary>
     /// One warp per (run, 64-channel tile), striding by <c>Partials · Warps</c> runs.
     /// <c>Grid.IdxX = partial · tiles + tile</c>; writes <c>DwPartials[partial, W, Channels]</c>.
@@ -68,6 +71,8 @@ internal static class KeyConvBackward
         if (group < args.Groups)
         {
             var w = ConvTaps2.Load<TWidth>(args.Weights, args.Groups, group);
+            var prefetch = new L2Prefetch(args.KAddress, args.DKPrimeAddress, args.Groups, tile, Warp.LaneIdx,
+                args.L2PrefetchRows);
             int runs = (args.TotalK + args.RunLength - 1) / args.RunLength;
             for (int run = partial * Warps + Warp.WarpIdx; run < runs; run += args.Partials * Warps)
             {
@@ -79,7 +84,8 @@ internal static class KeyConvBackward
                     int seqEnd = args.CuSeqlensK[seq + 1];
                     int pieceEnd = Math.Max(pieceStart, Math.Min(runEnd, seqEnd));
                     int walkStart = Math.Max(args.CuSeqlensK[seq], pieceStart - (taps - 1));
-                    dW = BackwardPiece<TElem, TWidth>(args, w, dW, group, walkStart, pieceStart, pieceEnd, seqEnd);
+                    dW = BackwardPiece<TElem, TWidth>(args, w, dW, group, prefetch, walkStart, pieceStart, pieceEnd,
+                        seqEnd);
                     pieceStart = pieceEnd;
                 }
             }
@@ -117,36 +123,59 @@ internal static class KeyConvBackward
     /// <c>[pieceStart, pieceEnd)</c> — each needs g up to W−1 rows ahead — and adds those rows' dW
     /// terms to <paramref name="dW"/>. The loop body is written out once per ring slot like the
     /// forward walk: each step refills the slot its predecessor consumed with the row
-    /// <see cref="PrefetchDistance"/> ahead, so 2 × 4 loads stay in flight per lane. (Loading five
-    /// rows at once for the next iteration did not keep them in flight: ptxas sank those loads to
-    /// the loop's back edge, where their registers were free, so every iteration started by waiting
-    /// a full memory latency.)
+    /// <see cref="PrefetchDistance"/> ahead, so 2 × 4 loads stay in flight per lane, and prefetches the
+    /// row <see cref="L2Prefetch.RowsAhead"/> ahead into L2, so those loads mostly hit L2. (Loading five
+    /// rows at once for the next iteration did not keep them in flight: ptxas sank those loads to the
+    /// loop's back edge, where their registers were free, so every iteration started by waiting a full
+    /// memory latency.) Groups of five rows inside the piece, with their dK rows complete, take a
+    /// copy of the body without masks.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ConvTaps2 BackwardPiece<TElem, TWidth>(KeyConvBackwardArgs args, ConvTaps2 w, ConvTaps2 dW,
-        int group, int walkStart, int pieceStart, int pieceEnd, int seqEnd)
+        int group, L2Prefetch prefetch, int walkStart, int pieceStart, int pieceEnd, int seqEnd)
         where TElem : struct, IElementOps
         where TWidth : struct, IConvWidth
     {
         if (walkStart >= pieceEnd) return dW;
         int walkEnd = pieceEnd + default(TWidth).Taps - 1;
         var piece = new PieceBounds(pieceStart, pieceEnd, Math.Min(walkEnd, seqEnd));
-        var walk = new BackwardWalk { Row = walkStart, DW = dW };
+        var walk = new BackwardWalk { Row = walkStart, DW = dW, Prefetch = prefetch };
         int lastRow = piece.DataEnd - 1;
-        for (int slot = 0; slot < PrefetchDistance; slot++)
-            LoadRow(ref walk.AheadK, ref walk.AheadDy, slot, args, group, Math.Min(walkStart + slot, lastRow));
+        for (int row = walkStart; row < Math.Min(walkStart + prefetch.RowsAhead, piece.DataEnd); row++)
+            prefetch.Row(row);
+        // Written out, not looped: a loop-indexed slot compiles to a jump table whose register moves wait
+        // for each load in turn.
+        LoadRow(ref walk.AheadK, ref walk.AheadDy, 0, args, group, walkStart);
+        LoadRow(ref walk.AheadK, ref walk.AheadDy, 1, args, group, Math.Min(walkStart + 1, lastRow));
+        LoadRow(ref walk.AheadK, ref walk.AheadDy, 2, args, group, Math.Min(walkStart + 2, lastRow));
+        LoadRow(ref walk.AheadK, ref walk.AheadDy, 3, args, group, Math.Min(walkStart + 3, lastRow));
+        // Interior rows (in the piece, their dK row complete, data present) need no masks.
+        int interiorStart = pieceStart + default(TWidth).Taps - 1;
         for (; ; )
         {
+            if (walk.Row >= interiorStart && walk.Row + Ring5<PackedHalves2>.Size <= pieceEnd)
+            {
+                Step<TElem, TWidth>(ref walk, 0, args, w, group, piece, interior: true);
+                if (walk.Row >= walkEnd) break;
+                Step<TElem, TWidth>(ref walk, 1, args, w, group, piece, interior: true);
+                if (walk.Row >= walkEnd) break;
+                Step<TElem, TWidth>(ref walk, 2, args, w, group, piece, interior: true);
+                if (walk.Row >= walkEnd) break;
+                Step<TElem, TWidth>(ref walk, 3, args, w, group, piece, interior: true);
+                if (walk.Row >= walkEnd) break;
+                Step<TElem, TWidth>(ref walk, 4, args, w, group, piece, interior: true);
+                continue;
+            }
             if (walk.Row >= walkEnd) break;
-            Step<TElem, TWidth>(ref walk, 0, args, w, group, piece);
+            Step<TElem, TWidth>(ref walk, 0, args, w, group, piece, interior: false);
             if (walk.Row >= walkEnd) break;
-            Step<TElem, TWidth>(ref walk, 1, args, w, group, piece);
+            Step<TElem, TWidth>(ref walk, 1, args, w, group, piece, interior: false);
             if (walk.Row >= walkEnd) break;
-            Step<TElem, TWidth>(ref walk, 2, args, w, group, piece);
+            Step<TElem, TWidth>(ref walk, 2, args, w, group, piece, interior: false);
             if (walk.Row >= walkEnd) break;
-            Step<TElem, TWidth>(ref walk, 3, args, w, group, piece);
+            Step<TElem, TWidth>(ref walk, 3, args, w, group, piece, interior: false);
             if (walk.Row >= walkEnd) break;
-            Step<TElem, TWidth>(ref walk, 4, args, w, group, piece);
+            Step<TElem, TWidth>(ref walk, 4, args, w, group, piece, interior: false);
         }
         return walk.DW;
     }
@@ -158,7 +187,7 @@ internal static class KeyConvBackward
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Step<TElem, TWidth>(ref BackwardWalk walk, int slot, KeyConvBackwardArgs args,
-        ConvTaps2 w, int group, PieceBounds piece)
+        ConvTaps2 w, int group, PieceBounds piece, bool interior)
         where TElem : struct, IElementOps
         where TWidth : struct, IConvWidth
     {
@@ -168,6 +197,7 @@ internal static class KeyConvBackward
         var dy = Lanes2.Unpack<TElem>(walk.AheadDy.Get(slot));
         LoadRow(ref walk.AheadK, ref walk.AheadDy, Ring5<PackedHalves2>.Back(slot, 1), args, group,
             Math.Min(row + PrefetchDistance, piece.DataEnd - 1));
+        walk.Prefetch.Row(Math.Min(row + walk.Prefetch.RowsAhead, piece.DataEnd - 1));
 
         walk.BehindK.Set(slot, k0);
         var k1 = walk.BehindK.Get(Ring5<Lanes2>.Back(slot, 1));
@@ -178,8 +208,12 @@ internal static class KeyConvBackward
         // Rows past the data are re-reads of its last row (see above) and carry no gradient. The masks
         // select computed values, never a loaded register, and replace branches: a conditional
         // merge of ring slots or dW sums would make ptxas copy registers that loads still target.
-        if (row >= piece.DataEnd) g0 = default;
-        var gOwned = row >= piece.Start && row < piece.End ? g0 : default;
+        var gOwned = g0;
+        if (!interior)
+        {
+            if (row >= piece.DataEnd) g0 = default;
+            gOwned = row >= piece.Start && row < piece.End ? g0 : default;
+        }
         walk.DW.Accumulate<TWidth>(gOwned, k0, k1, k2, k3, k4);
 
         // g_u reaches dK of rows u−ℓ through w_ℓ: each pending row keeps its own sum, started at dK′_u.
@@ -192,7 +226,7 @@ internal static class KeyConvBackward
             AddToPending(ref walk.PendingDK, Ring5<Lanes2>.Back(slot, 4), w.W4, g0);
         }
         // Row u − (W−1) has now received all W taps.
-        if (row - lag >= piece.Start)
+        if (interior || row - lag >= piece.Start)
         {
             args.DK[(row - lag) * args.Groups + group] =
                 Lanes2.Pack<TElem>(walk.PendingDK.Get(Ring5<Lanes2>.Back(slot, lag)));
@@ -240,6 +274,9 @@ internal static class KeyConvBackward
 
         /// <summary>This lane's dW sums.</summary>
         public ConvTaps2 DW;
+
+        /// <summary>This lane's part of the L2 prefetch, <see cref="L2Prefetch.RowsAhead"/> rows ahead.</summary>
+        public L2Prefetch Prefetch;
 
         /// <summary>Next row to process.</summary>
         public int Row;
@@ -329,9 +366,13 @@ internal readonly struct KeyConvBackwardArgs
     /// <summary>Builds the arguments; <paramref name="groups"/> = Channels / 4.</summary>
     public KeyConvBackwardArgs(ArrayView<PackedHalves2> k, ArrayView<PackedHalves2> dKPrime,
         ArrayView<int> cuSeqlensK, ArrayView<Lanes2> weights, ArrayView<PackedHalves2> dK,
-        ArrayView<float> dwPartials, int batch, int totalK, int groups, int runLength, int partials)
+        ArrayView<float> dwPartials, int batch, int totalK, int groups, int runLength, int partials,
+        int l2PrefetchRows)
     {
         K = k;
+        KAddress = k.LoadEffectiveAddressAsPtr().ToInt64();
+        DKPrimeAddress = dKPrime.LoadEffectiveAddressAsPtr().ToInt64();
+        L2PrefetchRows = l2PrefetchRows;
         DKPrime = dKPrime;
         CuSeqlensK = cuSeqlensK;
         Weights = weights;
@@ -376,4 +417,13 @@ internal readonly struct KeyConvBackwardArgs
 
     /// <summary>CTA rows, each writing one dW partial.</summary>
     public readonly int Partials;
+
+    /// <summary>Device address of <see cref="K"/> for L2 prefetches (kernels cannot take a view's address).</summary>
+    public readonly long KAddress;
+
+    /// <summary>Device address of <see cref="DKPrime"/>.</summary>
+    public readonly long DKPrimeAddress;
+
+    /// <summary>Rows the L2 prefetch runs ahead of the walk; 0 turns it off.</summary>
+    public readonly int L2PrefetchRows;
 }
