@@ -30,7 +30,7 @@ internal static class GpuRun
 
     private static readonly Sizes Gpu = new(65536, 16, 128, 5, 30, 10, [64, 128],
     [
-        new(null, null), new(null, null, L2Rows: 0), new(null, null, L2Rows: 8), new(null, null, L2Rows: 32),
+        new(null, null), new(null, null, L2Rows: 0), new(null, null, L2Rows: 16), new(null, null, L2Rows: 32),
         new(512, null), new(null, null, RoundedUpPartials: true), new(512, null, L2Rows: 0, RoundedUpPartials: true),
     ]);
 

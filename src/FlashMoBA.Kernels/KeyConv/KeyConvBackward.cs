@@ -50,8 +50,13 @@ internal static class KeyConvBackward
     /// </summary>
     public const int MinRunLength = 32;
 
-    /// <summary>Rows the L2 prefetch runs ahead of each walk (see <see cref="L2Prefetch"/>).</summary>
-    public const int DefaultL2PrefetchRows = 16;
+    /// <summary>
+    /// Rows the L2 prefetch runs ahead of each walk (see <see cref="L2Prefetch"/>). Measured on the H200
+    /// (b = 2, N = 64K, Hk = 16, d = 128, fp16, benchmarks/results/keyconv-h200.md): 0 / 8 / 16 / 32 rows
+    /// took 0.622 / 0.510 / 0.526 / 0.651 ms at W = 5 and 0.542 / 0.468 / 0.535 / 0.664 ms at W = 3; far
+    /// ahead, the prefetched rows no longer stay in L2 until they are read.
+    /// </summary>
+    public const int DefaultL2PrefetchRows = 8;
 
     /// <summary>
     /// One warp per (run, 64-channel tile), striding by <c>Partials · Warps</c> runs.
@@ -314,10 +319,10 @@ internal static class KeyConvBackward
     }
 
     /// <summary>
-    /// CTA rows such that all <c>tiles · partials</c> CTAs are resident at once: rounded down, because one
-    /// CTA over the device's capacity runs as a second wave after the first has finished (on the H200 at
-    /// W = 5 rounding up gave 29 rows × 32 tiles = 928 CTAs for 924 slots). At least 1, and few enough that each warp still gets
-    /// <see cref="MinRunLength"/> rows.
+    /// CTA rows such that all <c>tiles · partials</c> CTAs are resident at once: rounded down, because the
+    /// CTAs over the device's capacity run as a second wave after the first has finished (on the H200 at
+    /// W = 5, 21 rows × 32 tiles = 672 CTAs for 660 slots took 0.666 ms, 20 rows 0.526 ms). At least 1,
+    /// and few enough that each warp still gets <see cref="MinRunLength"/> rows.
     /// </summary>
     public static int PartialsFor(int residentCtas, int tiles, int totalK)
     {
@@ -328,7 +333,8 @@ internal static class KeyConvBackward
     /// <summary>
     /// Rows per run when the caller gives none: one run per warp of <paramref name="partials"/> CTA
     /// rows, so every warp walks the same number of rows (a second, partial round of runs would leave
-    /// most warps idle while a few finish), and at least <see cref="MinRunLength"/>.
+    /// most warps idle while a few finish; 512-row runs took 2% (W = 5) and 3% (W = 3) longer on the H200), and at least
+    /// <see cref="MinRunLength"/>.
     /// </summary>
     public static int DefaultRunLength(int totalK, int partials) =>
         (int)Math.Max((totalK + (long)partials * Warps - 1) / ((long)partials * Warps), MinRunLength);
