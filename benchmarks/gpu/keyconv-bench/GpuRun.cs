@@ -15,13 +15,27 @@ namespace FlashMoBA.KeyConvBench;
 internal static class GpuRun
 {
     /// <summary>The GPU sizes, or (<c>--cpu</c>) tiny ones that smoke-test this harness on the CPU accelerator.</summary>
-    /// <remarks>Backward run lengths: null is the library default (KeyConvBackward.DefaultRunLength).</remarks>
+    /// <remarks>Backward plans: null run length or partials is the library default.</remarks>
     private sealed record Sizes(int Seqlen, int HeadsKv, int HeadDim, int Warmup, int Repeats, int LaunchesPerSample,
-        int[] ForwardRuns, int?[] BackwardRuns);
+        int[] ForwardRuns, BackwardPlan[] BackwardPlans);
 
-    private static readonly Sizes Gpu = new(65536, 16, 128, 5, 30, 10, [32, 64, 128], [null, 128, 256, 1024]);
+    /// <summary>
+    /// A backward launch plan: run length, dW partial rows (CTA rows) and L2 prefetch distance, null for
+    /// the library default; <see cref="RoundedUpPartials"/> is the earlier rule (SMs × CTAs per SM over
+    /// the tiles, rounded up).
+    /// </summary>
+    private sealed record BackwardPlan(int? Run, int? Partials, int? L2Rows = null, bool RoundedUpPartials = false);
 
-    private static readonly Sizes Cpu = new(1200, 2, 64, 1, 2, 1, [32], [null, 64]);
+    private static readonly BackwardPlan[] DefaultOnly = [new(null, null)];
+
+    private static readonly Sizes Gpu = new(65536, 16, 128, 5, 30, 10, [64, 128],
+    [
+        new(null, null), new(null, null, L2Rows: 0), new(null, null, L2Rows: 16), new(null, null, L2Rows: 32),
+        new(512, null), new(null, null, RoundedUpPartials: true), new(512, null, L2Rows: 0, RoundedUpPartials: true),
+    ]);
+
+    private static readonly Sizes Cpu = new(1200, 2, 64, 1, 2, 1, [32],
+        [new(null, null), new(64, null, L2Rows: 0, RoundedUpPartials: true)]);
 
     /// <summary>Device-to-device copy bandwidth the benchmark compares with (DESIGN.md §7).</summary>
     private const double CopyBandwidthGBs = 4300;
@@ -74,39 +88,48 @@ internal static class GpuRun
         int seqlen = sizes.Seqlen, headsKv = sizes.HeadsKv, headDim = sizes.HeadDim;
         int[] cuSeqlensK = [0, seqlen, 2 * seqlen];
         int[] forwardRuns = sizes.ForwardRuns;
-        int?[] backwardRuns = sizes.BackwardRuns;
+        var backwardPlans = sizes.BackwardPlans;
         timing = sizes;
         bool ok = true;
         Console.WriteLine();
         Console.WriteLine($"bench: b={batch} N={seqlen} Hk={headsKv} d={headDim}; {sizes.Warmup} warm-up; median of {sizes.Repeats} samples of {sizes.LaunchesPerSample} launches (CUDA events)");
         Console.WriteLine($"copy: {CopyBandwidth(accelerator, (long)batch * seqlen * headsKv * headDim):F0} GB/s device-to-device (read + write)");
         Console.WriteLine();
-        Console.WriteLine("| dtype | W | d | pass | run | partials | median ms | min ms | max ms | GB/s | % of 4.3 TB/s |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
-        ok &= BenchOne<Half>(accelerator, cuSeqlensK, headsKv, headDim, 3, forwardRuns, backwardRuns);
-        ok &= BenchOne<Half>(accelerator, cuSeqlensK, headsKv, headDim, 5, forwardRuns, backwardRuns);
-        ok &= BenchOne<BFloat16>(accelerator, cuSeqlensK, headsKv, headDim, 5, [KeyConvForward.DefaultRunLength], [null]);
-        ok &= BenchOne<Half>(accelerator, cuSeqlensK, headsKv, 64, 5, [KeyConvForward.DefaultRunLength], [null]);
+        Console.WriteLine("| dtype | W | d | pass | run | partials | L2 rows | median ms | min ms | max ms | GB/s | % of 4.3 TB/s |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        ok &= BenchOne<Half>(accelerator, cuSeqlensK, headsKv, headDim, 3, forwardRuns, backwardPlans);
+        ok &= BenchOne<Half>(accelerator, cuSeqlensK, headsKv, headDim, 5, forwardRuns, backwardPlans);
+        ok &= BenchOne<BFloat16>(accelerator, cuSeqlensK, headsKv, headDim, 5, [KeyConvForward.DefaultRunLength],
+            DefaultOnly);
+        ok &= BenchOne<Half>(accelerator, cuSeqlensK, headsKv, 64, 5, [KeyConvForward.DefaultRunLength], DefaultOnly);
         return ok;
     }
 
     private static bool BenchOne<T>(Accelerator accelerator, int[] cuSeqlensK, int headsKv, int headDim, int width,
-        int[] forwardRuns, int?[] backwardRuns)
+        int[] forwardRuns, BackwardPlan[] backwardPlans)
         where T : unmanaged
     {
         using var problem = new KeyConvProblem<T>(accelerator, cuSeqlensK, headsKv, headDim, width, seed: 1000 + width);
         string what = $"{(problem.ElementType == ElementType.Float16 ? "fp16" : "bf16")} | {width} | {headDim}";
         foreach (int run in forwardRuns)
-            Report(what, "fwd", $"{run}", "-", Time(accelerator, () => problem.Forward(run)), problem.ForwardBytes);
+            Report(what, "fwd", $"{run}", "- | -", Time(accelerator, () => problem.Forward(run)), problem.ForwardBytes);
         bool ok = GpuVerify.CheckBenchSlices(problem, forward: true);
-        foreach (int? run in backwardRuns)
+        foreach (var plan in backwardPlans)
         {
-            string runText = run?.ToString(CultureInfo.InvariantCulture)
-                ?? $"{KeyConvBackward.DefaultRunLength(problem.Shape.TotalK, problem.Partials)} (default)";
-            Report(what, "bwd", runText, $"{problem.Partials}", Time(accelerator, () => problem.Backward(run)),
-                problem.BackwardBytes);
+            int partials = plan.Partials
+                ?? (plan.RoundedUpPartials ? problem.RoundedUpPartials : problem.Partials);
+            string runText = plan.Run?.ToString(CultureInfo.InvariantCulture)
+                ?? $"{KeyConvBackward.DefaultRunLength(problem.Shape.TotalK, partials)} (default)";
+            string partialsText = $"{partials}{(plan.Partials is null && !plan.RoundedUpPartials ? " (default)" : "")}";
+            int l2Rows = plan.L2Rows ?? KeyConvBackward.DefaultL2PrefetchRows;
+            string l2Text = $"{l2Rows}{(plan.L2Rows is null ? " (default)" : "")}";
+            problem.Poison();
+            Report(what, "bwd", runText, $"{partialsText} | {l2Text}",
+                Time(accelerator, () => problem.Backward(plan.Run, partials, l2Rows)), problem.BackwardBytes(partials));
+            // Every plan must produce the same dK; the dW sums differ only in their order.
+            ok &= GpuVerify.CheckBenchSlices(problem, forward: false);
         }
-        return ok & GpuVerify.CheckBenchSlices(problem, forward: false);
+        return ok;
     }
 
     private static void Report(string what, string pass, string run, string partials,

@@ -1,4 +1,5 @@
 using FlashMoBA.Kernels.KeyConv;
+using FlashMoBA.Kernels.Runtime;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -37,7 +38,8 @@ internal sealed class KeyConvProblem<T> : IDisposable
         dK = accelerator.Allocate1D<T>(Shape.KeyElements);
         dW = accelerator.Allocate1D<float>(Shape.WeightElements);
         Partials = KeyConvolution.DefaultPartials(accelerator, elementType, Shape);
-        scratch = accelerator.Allocate1D<float>((long)Partials * Shape.WeightElements);
+        RoundedUpPartials = RoundedUp(accelerator, elementType, Shape);
+        scratch = accelerator.Allocate1D<float>((long)Math.Max(Partials, RoundedUpPartials) * Shape.WeightElements);
         Poison();
     }
 
@@ -55,6 +57,21 @@ internal sealed class KeyConvProblem<T> : IDisposable
 
     /// <summary>dW partial rows the backward uses (the library default for the device).</summary>
     public int Partials { get; }
+
+    /// <summary>
+    /// The earlier default: resident CTAs over the tiles rounded up, which can leave a few CTAs for a
+    /// second wave (benchmarked for comparison).
+    /// </summary>
+    public int RoundedUpPartials { get; }
+
+    private static int RoundedUp(Accelerator accelerator, ElementType elementType, KeyConvShape shape)
+    {
+        var kernel = KeyConvSpecialization.Backward(KernelCache.For(accelerator), elementType, shape.Width).Kernel;
+        int resident = accelerator.NumMultiprocessors
+            * Math.Max(1, accelerator.EstimateMaxActiveGroupsPerMultiprocessor(kernel, KeyConvBackward.Threads));
+        int tiles = KeyConvBackward.TilesFor(shape);
+        return Math.Max(1, (resident + tiles - 1) / tiles);
+    }
 
     /// <summary>Fills k′, dK, dW and the scratch with NaN so unwritten elements show.</summary>
     public void Poison()
@@ -79,16 +96,20 @@ internal sealed class KeyConvProblem<T> : IDisposable
             runLength);
 
     /// <summary>Backward with <paramref name="runLength"/> rows per run; null: the library default.</summary>
-    public void Backward(int? runLength) =>
+    public void Backward(int? runLength) => Backward(runLength, Partials, KeyConvBackward.DefaultL2PrefetchRows);
+
+    /// <summary>Backward with <paramref name="partials"/> dW partial rows (at most <see cref="Partials"/> or
+    /// <see cref="RoundedUpPartials"/>) and the L2 prefetch <paramref name="l2Rows"/> rows ahead.</summary>
+    public void Backward(int? runLength, int partials, int l2Rows) =>
         KeyConvolution.Backward(accelerator.DefaultStream, k.View, cuSeqlensK.View, weights.View, dKPrime.View,
-            Shape, dK.View, dW.View, scratch.View, Partials, runLength);
+            Shape, dK.View, dW.View, scratch.View, partials, runLength, l2Rows);
 
     /// <summary>Bytes a forward must move: read k, write k′ (16-bit), read the fp32 weights.</summary>
     public double ForwardBytes => 4.0 * Shape.KeyElements + 4.0 * Shape.WeightElements;
 
     /// <summary>Bytes a backward must move: read k and dK′, write dK, the weights, the dW partials written and re-read, dW.</summary>
-    public double BackwardBytes =>
-        6.0 * Shape.KeyElements + 4.0 * Shape.WeightElements * (2.0 * Partials + 2.0);
+    public double BackwardBytes(int partials) =>
+        6.0 * Shape.KeyElements + 4.0 * Shape.WeightElements * (2.0 * partials + 2.0);
 
     public ushort[] DownloadKOut() => Download(kOut);
 

@@ -18,8 +18,8 @@ internal static class KeyConvBackward
 {
     /// <summary>
     /// Channels per lane. At W = 5 a lane keeps, per channel, 5 weights, 5 dW sums, 5 rows of k,
-    /// 5 pending dK sums and 10 loaded rows: 2 channels take 72 registers (28 warps per SM), 4
-    /// channels took 172 (10 warps) for only 12% fewer instructions per element.
+    /// 5 pending dK sums and 4 rows of k and dK′ in flight: 2 channels take 94 registers (20 warps per
+    /// SM; 72 at W = 3), 4 channels took 172 (10 warps) for only 12% fewer instructions per element.
     /// </summary>
     public const int LanesPerThread = 2;
 
@@ -39,17 +39,24 @@ internal static class KeyConvBackward
     public const int MaxTaps = 5;
 
     /// <summary>
+    /// Rows loaded ahead of the one being processed: the ring's five slots minus the one being
+    /// consumed, so a load never targets a register still in use.
+    /// </summary>
+    public const int PrefetchDistance = 4;
+
+    /// <summary>
     /// Shortest run the default plan uses: each run re-reads W−1 rows before and after it (cached)
     /// and starts with an exposed load latency.
     /// </summary>
     public const int MinRunLength = 32;
 
     /// <summary>
-    /// Longest run the default plan uses. Measured on the H200 (b = 2, N = 64K, Hk = 16, d = 128,
-    /// benchmarks/results/keyconv-h200.md): 512-row runs beat one run per warp (863–1130 rows) by
-    /// 21% at W = 3 and 6% at W = 5, and beat 256-row runs by 13% and 2%.
+    /// Rows the L2 prefetch runs ahead of each walk (see <see cref="L2Prefetch"/>). Measured on the H200
+    /// (b = 2, N = 64K, Hk = 16, d = 128, fp16, benchmarks/results/keyconv-h200.md): 0 / 8 / 16 / 32 rows
+    /// took 0.622 / 0.510 / 0.526 / 0.651 ms at W = 5 and 0.542 / 0.468 / 0.535 / 0.664 ms at W = 3; far
+    /// ahead, the prefetched rows no longer stay in L2 until they are read.
     /// </summary>
-    public const int MaxRunLength = 512;
+    public const int DefaultL2PrefetchRows = 8;
 
     /// <summary>
     /// One warp per (run, 64-channel tile), striding by <c>Partials · Warps</c> runs.
@@ -69,6 +76,8 @@ internal static class KeyConvBackward
         if (group < args.Groups)
         {
             var w = ConvTaps2.Load<TWidth>(args.Weights, args.Groups, group);
+            var prefetch = new L2Prefetch(args.KAddress, args.DKPrimeAddress, args.Groups, tile, Warp.LaneIdx,
+                args.L2PrefetchRows);
             int runs = (args.TotalK + args.RunLength - 1) / args.RunLength;
             for (int run = partial * Warps + Warp.WarpIdx; run < runs; run += args.Partials * Warps)
             {
@@ -80,7 +89,8 @@ internal static class KeyConvBackward
                     int seqEnd = args.CuSeqlensK[seq + 1];
                     int pieceEnd = Math.Max(pieceStart, Math.Min(runEnd, seqEnd));
                     int walkStart = Math.Max(args.CuSeqlensK[seq], pieceStart - (taps - 1));
-                    dW = BackwardPiece<TElem, TWidth>(args, w, dW, group, walkStart, pieceStart, pieceEnd, seqEnd);
+                    dW = BackwardPiece<TElem, TWidth>(args, w, dW, group, prefetch, walkStart, pieceStart, pieceEnd,
+                        seqEnd);
                     pieceStart = pieceEnd;
                 }
             }
@@ -117,38 +127,63 @@ internal static class KeyConvBackward
     /// <paramref name="seqEnd"/> on carry zero gradient), writes dK for rows
     /// <c>[pieceStart, pieceEnd)</c> — each needs g up to W−1 rows ahead — and adds those rows' dW
     /// terms to <paramref name="dW"/>. The loop body is written out once per ring slot like the
-    /// forward walk; loads are double-buffered five rows at a time.
+    /// forward walk: each step refills the slot its predecessor consumed with the row
+    /// <see cref="PrefetchDistance"/> ahead, so 2 × 4 loads stay in flight per lane, and prefetches the
+    /// row <see cref="L2Prefetch.RowsAhead"/> ahead into L2, so those loads mostly hit L2. (Loading five
+    /// rows at once for the next iteration did not keep them in flight: ptxas sank those loads to the
+    /// loop's back edge, where their registers were free, so every iteration started by waiting a full
+    /// memory latency.) Groups of five rows inside the piece, with their dK rows complete, take a
+    /// copy of the body without masks.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ConvTaps2 BackwardPiece<TElem, TWidth>(KeyConvBackwardArgs args, ConvTaps2 w, ConvTaps2 dW,
-        int group, int walkStart, int pieceStart, int pieceEnd, int seqEnd)
+        int group, L2Prefetch prefetch, int walkStart, int pieceStart, int pieceEnd, int seqEnd)
         where TElem : struct, IElementOps
         where TWidth : struct, IConvWidth
     {
         if (walkStart >= pieceEnd) return dW;
         int walkEnd = pieceEnd + default(TWidth).Taps - 1;
         var piece = new PieceBounds(pieceStart, pieceEnd, Math.Min(walkEnd, seqEnd));
-        var walk = new BackwardWalk { Row = walkStart, DW = dW };
-        LoadFive(ref walk.AheadK, ref walk.AheadDy, args, group, walkStart, piece.DataEnd - 1);
+        var walk = new BackwardWalk { Row = walkStart, DW = dW, Prefetch = prefetch };
+        int lastRow = piece.DataEnd - 1;
+        for (int row = walkStart; row < Math.Min(walkStart + prefetch.RowsAhead, piece.DataEnd); row++)
+            prefetch.Row(row);
+        // Written out, not looped: a loop-indexed slot compiles to a jump table whose register moves wait
+        // for each load in turn.
+        LoadRow(ref walk.AheadK, ref walk.AheadDy, 0, args, group, walkStart);
+        LoadRow(ref walk.AheadK, ref walk.AheadDy, 1, args, group, Math.Min(walkStart + 1, lastRow));
+        LoadRow(ref walk.AheadK, ref walk.AheadDy, 2, args, group, Math.Min(walkStart + 2, lastRow));
+        LoadRow(ref walk.AheadK, ref walk.AheadDy, 3, args, group, Math.Min(walkStart + 3, lastRow));
+        // Interior rows (in the piece, their dK row complete, data present) need no masks. Their exit
+        // tests never fire; they keep each step a block of its own, so ptxas leaves each step's loads in
+        // that step (one block of five steps had the loads of all five gathered late, ~150 instructions
+        // before their use instead of four steps).
+        int interiorStart = pieceStart + default(TWidth).Taps - 1;
         for (; ; )
         {
-            // The next five rows' loads go out before this five's math and are first used a whole
-            // iteration later. (A per-step refill of the ring made ptxas copy registers that loads
-            // still targeted at the loop's back edge, stalling on them.)
-            Ring5<PackedHalves2> nextK = default, nextDy = default;
-            LoadFive(ref nextK, ref nextDy, args, group, walk.Row + Ring5<PackedHalves2>.Size, piece.DataEnd - 1);
+            if (walk.Row >= interiorStart && walk.Row + Ring5<PackedHalves2>.Size <= pieceEnd)
+            {
+                Step<TElem, TWidth>(ref walk, 0, args, w, group, piece, interior: true);
+                if (walk.Row >= walkEnd) break;
+                Step<TElem, TWidth>(ref walk, 1, args, w, group, piece, interior: true);
+                if (walk.Row >= walkEnd) break;
+                Step<TElem, TWidth>(ref walk, 2, args, w, group, piece, interior: true);
+                if (walk.Row >= walkEnd) break;
+                Step<TElem, TWidth>(ref walk, 3, args, w, group, piece, interior: true);
+                if (walk.Row >= walkEnd) break;
+                Step<TElem, TWidth>(ref walk, 4, args, w, group, piece, interior: true);
+                continue;
+            }
             if (walk.Row >= walkEnd) break;
-            Step<TElem, TWidth>(ref walk, 0, args, w, group, piece);
+            Step<TElem, TWidth>(ref walk, 0, args, w, group, piece, interior: false);
             if (walk.Row >= walkEnd) break;
-            Step<TElem, TWidth>(ref walk, 1, args, w, group, piece);
+            Step<TElem, TWidth>(ref walk, 1, args, w, group, piece, interior: false);
             if (walk.Row >= walkEnd) break;
-            Step<TElem, TWidth>(ref walk, 2, args, w, group, piece);
+            Step<TElem, TWidth>(ref walk, 2, args, w, group, piece, interior: false);
             if (walk.Row >= walkEnd) break;
-            Step<TElem, TWidth>(ref walk, 3, args, w, group, piece);
+            Step<TElem, TWidth>(ref walk, 3, args, w, group, piece, interior: false);
             if (walk.Row >= walkEnd) break;
-            Step<TElem, TWidth>(ref walk, 4, args, w, group, piece);
-            walk.AheadK = nextK;
-            walk.AheadDy = nextDy;
+            Step<TElem, TWidth>(ref walk, 4, args, w, group, piece, interior: false);
         }
         return walk.DW;
     }
@@ -160,7 +195,7 @@ internal static class KeyConvBackward
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Step<TElem, TWidth>(ref BackwardWalk walk, int slot, KeyConvBackwardArgs args,
-        ConvTaps2 w, int group, PieceBounds piece)
+        ConvTaps2 w, int group, PieceBounds piece, bool interior)
         where TElem : struct, IElementOps
         where TWidth : struct, IConvWidth
     {
@@ -168,6 +203,9 @@ internal static class KeyConvBackward
         int row = walk.Row;
         var k0 = Lanes2.Unpack<TElem>(walk.AheadK.Get(slot));
         var dy = Lanes2.Unpack<TElem>(walk.AheadDy.Get(slot));
+        LoadRow(ref walk.AheadK, ref walk.AheadDy, Ring5<PackedHalves2>.Back(slot, 1), args, group,
+            Math.Min(row + PrefetchDistance, piece.DataEnd - 1));
+        walk.Prefetch.Row(Math.Min(row + walk.Prefetch.RowsAhead, piece.DataEnd - 1));
 
         walk.BehindK.Set(slot, k0);
         var k1 = walk.BehindK.Get(Ring5<Lanes2>.Back(slot, 1));
@@ -178,8 +216,12 @@ internal static class KeyConvBackward
         // Rows past the data are re-reads of its last row (see above) and carry no gradient. The masks
         // select computed values, never a loaded register, and replace branches: a conditional
         // merge of ring slots or dW sums would make ptxas copy registers that loads still target.
-        if (row >= piece.DataEnd) g0 = default;
-        var gOwned = row >= piece.Start && row < piece.End ? g0 : default;
+        var gOwned = g0;
+        if (!interior)
+        {
+            if (row >= piece.DataEnd) g0 = default;
+            gOwned = row >= piece.Start && row < piece.End ? g0 : default;
+        }
         walk.DW.Accumulate<TWidth>(gOwned, k0, k1, k2, k3, k4);
 
         // g_u reaches dK of rows u−ℓ through w_ℓ: each pending row keeps its own sum, started at dK′_u.
@@ -192,7 +234,7 @@ internal static class KeyConvBackward
             AddToPending(ref walk.PendingDK, Ring5<Lanes2>.Back(slot, 4), w.W4, g0);
         }
         // Row u − (W−1) has now received all W taps.
-        if (row - lag >= piece.Start)
+        if (interior || row - lag >= piece.Start)
         {
             args.DK[(row - lag) * args.Groups + group] =
                 Lanes2.Pack<TElem>(walk.PendingDK.Get(Ring5<Lanes2>.Back(slot, lag)));
@@ -201,21 +243,10 @@ internal static class KeyConvBackward
     }
 
     /// <summary>
-    /// Loads k and dK′ rows <c>first .. first+4</c> into slots 0..4, unpredicated: rows past
-    /// <paramref name="lastRow"/> re-read it (a predicated load merges into its register through a
-    /// move that waits for the data).
+    /// Loads k and dK′ of <paramref name="row"/> into ring slot <paramref name="slot"/>, unpredicated:
+    /// callers clamp rows past the data to its last row (a predicated load merges into its register
+    /// through a move that waits for the data).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LoadFive(ref Ring5<PackedHalves2> k, ref Ring5<PackedHalves2> dKPrime,
-        KeyConvBackwardArgs args, int group, int first, int lastRow)
-    {
-        LoadRow(ref k, ref dKPrime, 0, args, group, Math.Min(first, lastRow));
-        LoadRow(ref k, ref dKPrime, 1, args, group, Math.Min(first + 1, lastRow));
-        LoadRow(ref k, ref dKPrime, 2, args, group, Math.Min(first + 2, lastRow));
-        LoadRow(ref k, ref dKPrime, 3, args, group, Math.Min(first + 3, lastRow));
-        LoadRow(ref k, ref dKPrime, 4, args, group, Math.Min(first + 4, lastRow));
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void LoadRow(ref Ring5<PackedHalves2> k, ref Ring5<PackedHalves2> dKPrime, int slot,
         KeyConvBackwardArgs args, int group, int row)
@@ -235,7 +266,9 @@ internal static class KeyConvBackward
     /// <summary>State of one lane's backward walk.</summary>
     private struct BackwardWalk
     {
-        /// <summary>Packed k of the five rows of this iteration, row r in slot (r − walk start) mod 5.</summary>
+        /// <summary>
+        /// Packed k of rows <c>Row .. Row + PrefetchDistance − 1</c>, row r in slot (r − walk start) mod 5.
+        /// </summary>
         public Ring5<PackedHalves2> AheadK;
 
         /// <summary>Packed dK′ rows, same slots as <see cref="AheadK"/>.</summary>
@@ -249,6 +282,9 @@ internal static class KeyConvBackward
 
         /// <summary>This lane's dW sums.</summary>
         public ConvTaps2 DW;
+
+        /// <summary>This lane's part of the L2 prefetch, <see cref="L2Prefetch.RowsAhead"/> rows ahead.</summary>
+        public L2Prefetch Prefetch;
 
         /// <summary>Next row to process.</summary>
         public int Row;
@@ -274,8 +310,7 @@ internal static class KeyConvBackward
     public static int TilesFor(in KeyConvShape shape) => (shape.Channels / LanesPerThread + 31) / 32;
 
     /// <summary>
-    /// CTA rows (= dW partials) that fill the GPU once: SMs × resident CTAs per SM over the tiles,
-    /// at least 1, and few enough that each warp still gets <see cref="MinRunLength"/> rows.
+    /// CTA rows (= dW partials) for the device: as many as fit resident at once (<see cref="PartialsFor"/>).
     /// </summary>
     public static int DefaultPartials(KernelCache cache, in KeyConvShape shape, ElementType elementType)
     {
@@ -283,18 +318,29 @@ internal static class KeyConvBackward
         var kernel = KeyConvSpecialization.Backward(cache, elementType, shape.Width).Kernel;
         int resident = accelerator.NumMultiprocessors
             * Math.Max(1, accelerator.EstimateMaxActiveGroupsPerMultiprocessor(kernel, Threads));
-        int tiles = TilesFor(shape);
-        int useful = (int)Math.Max(1, (shape.TotalK + (long)Warps * MinRunLength - 1) / ((long)Warps * MinRunLength));
-        return Math.Clamp((resident + tiles - 1) / tiles, 1, useful);
+        return PartialsFor(resident, TilesFor(shape), shape.TotalK);
     }
 
     /// <summary>
-    /// Rows per run when the caller gives none: enough runs for every warp of <paramref name="partials"/>
-    /// CTA rows (small problems), but no longer than <see cref="MaxRunLength"/>, and at least
+    /// CTA rows such that all <c>tiles · partials</c> CTAs are resident at once: rounded down, because the
+    /// CTAs over the device's capacity run as a second wave after the first has finished (on the H200 at
+    /// W = 5, 21 rows × 32 tiles = 672 CTAs for 660 slots took 0.666 ms, 20 rows 0.526 ms). At least 1,
+    /// and few enough that each warp still gets <see cref="MinRunLength"/> rows.
+    /// </summary>
+    public static int PartialsFor(int residentCtas, int tiles, int totalK)
+    {
+        int useful = (int)Math.Max(1, (totalK + (long)Warps * MinRunLength - 1) / ((long)Warps * MinRunLength));
+        return Math.Clamp(residentCtas / tiles, 1, useful);
+    }
+
+    /// <summary>
+    /// Rows per run when the caller gives none: one run per warp of <paramref name="partials"/> CTA
+    /// rows, so every warp walks the same number of rows (a second, partial round of runs would leave
+    /// most warps idle while a few finish; 512-row runs took 2% (W = 5) and 3% (W = 3) longer on the H200), and at least
     /// <see cref="MinRunLength"/>.
     /// </summary>
     public static int DefaultRunLength(int totalK, int partials) =>
-        (int)Math.Clamp((totalK + (long)partials * Warps - 1) / ((long)partials * Warps), MinRunLength, MaxRunLength);
+        (int)Math.Max((totalK + (long)partials * Warps - 1) / ((long)partials * Warps), MinRunLength);
 
     /// <summary>
     /// Launches the backward and the dW reduction on <paramref name="stream"/>; arguments already
@@ -329,9 +375,13 @@ internal readonly struct KeyConvBackwardArgs
     /// <summary>Builds the arguments; <paramref name="groups"/> = Channels / 4.</summary>
     public KeyConvBackwardArgs(ArrayView<PackedHalves2> k, ArrayView<PackedHalves2> dKPrime,
         ArrayView<int> cuSeqlensK, ArrayView<Lanes2> weights, ArrayView<PackedHalves2> dK,
-        ArrayView<float> dwPartials, int batch, int totalK, int groups, int runLength, int partials)
+        ArrayView<float> dwPartials, int batch, int totalK, int groups, int runLength, int partials,
+        int l2PrefetchRows)
     {
         K = k;
+        KAddress = k.LoadEffectiveAddressAsPtr().ToInt64();
+        DKPrimeAddress = dKPrime.LoadEffectiveAddressAsPtr().ToInt64();
+        L2PrefetchRows = l2PrefetchRows;
         DKPrime = dKPrime;
         CuSeqlensK = cuSeqlensK;
         Weights = weights;
@@ -376,4 +426,13 @@ internal readonly struct KeyConvBackwardArgs
 
     /// <summary>CTA rows, each writing one dW partial.</summary>
     public readonly int Partials;
+
+    /// <summary>Device address of <see cref="K"/> for L2 prefetches (kernels cannot take a view's address).</summary>
+    public readonly long KAddress;
+
+    /// <summary>Device address of <see cref="DKPrime"/>.</summary>
+    public readonly long DKPrimeAddress;
+
+    /// <summary>Rows the L2 prefetch runs ahead of the walk; 0 turns it off.</summary>
+    public readonly int L2PrefetchRows;
 }

@@ -30,7 +30,10 @@ internal static class KeyConvForward
     /// <summary>Threads per CTA.</summary>
     public const int Threads = Warps * 32;
 
-    /// <summary>Rows loaded ahead of the one being convolved: loads in flight per lane (≤ ring size 5).</summary>
+    /// <summary>
+    /// Rows loaded ahead of the one being convolved: loads in flight per lane (≤ ring size 5; the walk
+    /// primes this many slots explicitly).
+    /// </summary>
     public const int PrefetchDistance = 4;
 
     /// <summary>
@@ -79,9 +82,13 @@ internal static class KeyConvForward
         var walk = new ForwardWalk { Row = walkStart };
         // Loads are never predicated: a predicated load merges into its slot through a register
         // move that waits for the data. Rows past the piece re-read its last row instead.
+        // Written out, not looped: a loop-indexed slot compiles to a jump table whose register moves wait
+        // for each load in turn.
         int lastRow = pieceEnd - 1;
-        for (int slot = 0; slot < PrefetchDistance; slot++)
-            walk.Ahead.Set(slot, args.K[Math.Min(walkStart + slot, lastRow) * args.Groups + group]);
+        walk.Ahead.Set(0, args.K[walkStart * args.Groups + group]);
+        walk.Ahead.Set(1, args.K[Math.Min(walkStart + 1, lastRow) * args.Groups + group]);
+        walk.Ahead.Set(2, args.K[Math.Min(walkStart + 2, lastRow) * args.Groups + group]);
+        walk.Ahead.Set(3, args.K[Math.Min(walkStart + 3, lastRow) * args.Groups + group]);
         // The exit tests sit between the steps, not inside them: a step that might not run would
         // merge its ring slots through moves, which again wait for the loads.
         for (; ; )

@@ -77,13 +77,14 @@ internal static class KeyConvolution
     /// scratch of at least <c>partials · Width · HeadsKv · HeadDim</c> floats (<see cref="DefaultPartials"/>
     /// suits the device); the result does not depend on launch timing (fixed summation order for given
     /// <paramref name="partials"/> and <paramref name="runLength"/>). A null run length picks
-    /// <see cref="KeyConvBackward.DefaultRunLength"/>.
+    /// <see cref="KeyConvBackward.DefaultRunLength"/>; <paramref name="l2PrefetchRows"/> (0 = off) tunes
+    /// how far ahead the inputs are prefetched into L2 and does not change the results.
     /// </summary>
     public static void Backward<T>(AcceleratorStream stream, ArrayView1D<T, Stride1D.Dense> k,
         ArrayView1D<int, Stride1D.Dense> cuSeqlensK, ArrayView1D<float, Stride1D.Dense> weights,
         ArrayView1D<T, Stride1D.Dense> dKPrime, KeyConvShape shape, ArrayView1D<T, Stride1D.Dense> dK,
         ArrayView1D<float, Stride1D.Dense> dW, ArrayView1D<float, Stride1D.Dense> dwPartials, int partials,
-        int? runLength = null)
+        int? runLength = null, int l2PrefetchRows = KeyConvBackward.DefaultL2PrefetchRows)
         where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -106,13 +107,16 @@ internal static class KeyConvolution
                 + $"{(long)partials * shape.WeightElements} floats (was {dwPartials.Length}).",
                 nameof(dwPartials));
         RequireDisjoint(dW, dwPartials, nameof(dW), nameof(dwPartials));
+        if (l2PrefetchRows < 0)
+            throw new ArgumentException($"l2PrefetchRows must not be negative (was {l2PrefetchRows}).",
+                nameof(l2PrefetchRows));
 
         int groups = shape.Channels / KeyConvBackward.LanesPerThread;
         var args = new KeyConvBackwardArgs(k.BaseView.Cast<PackedHalves2>(), dKPrime.BaseView.Cast<PackedHalves2>(),
             cuSeqlensK, weights.BaseView.Cast<Lanes2>(), dK.BaseView.Cast<PackedHalves2>(),
             dwPartials.SubView(0, (long)partials * shape.WeightElements),
             shape.Batch, shape.TotalK, groups, runLength ?? KeyConvBackward.DefaultRunLength(shape.TotalK, partials),
-            partials);
+            partials, l2PrefetchRows);
         KeyConvBackward.Launch(KernelCache.For(stream.Accelerator), stream, elementType, shape, args, dW);
     }
 

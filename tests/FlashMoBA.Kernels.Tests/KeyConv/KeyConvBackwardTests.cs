@@ -17,6 +17,10 @@ public sealed class KeyConvBackwardTests(AcceleratorFixture fixture)
     // One KV head; the defaults: partials for the accelerator, the default run length.
     [InlineData(ElementType.Float16, 5, 1, 64, new[] { 40, 3, 7 }, null, null)]
     [InlineData(ElementType.BFloat16, 3, 4, 64, new[] { 7, 30 }, null, null)]
+    // Runs of 23 rows hold whole five-row groups without masks (the walk's unmasked path) between
+    // masked edges, at both widths; runs start mid-sequence and cross sequence boundaries.
+    [InlineData(ElementType.BFloat16, 5, 2, 64, new[] { 52, 2, 31 }, 23, 2)]
+    [InlineData(ElementType.Float16, 3, 2, 64, new[] { 3, 47, 1 }, 23, 1)]
     public void Backward_RaggedVarlen_MatchesReference(ElementType elementType, int width, int headsKv, int headDim,
         int[] lengths, int? runLength, int? partials)
     {

@@ -114,6 +114,10 @@ public sealed class KeyConvValidationTests(AcceleratorFixture fixture) : IDispos
         AssertBackwardRejects("dwPartials", dW.View, scratch.View, partials: 5);
 
     [Fact]
+    public void Backward_NegativeL2PrefetchRows_ThrowsNamingIt() =>
+        AssertBackwardRejects("l2PrefetchRows", dW.View, scratch.View, partials: 1, l2PrefetchRows: -1);
+
+    [Fact]
     public void Backward_GradientOverlapsUpstreamGradient_ThrowsNamingDK()
     {
         using var dKPrime = fixture.Accelerator.Allocate1D<ILGPU.Half>(Shape.KeyElements);
@@ -144,11 +148,11 @@ public sealed class KeyConvValidationTests(AcceleratorFixture fixture) : IDispos
     }
 
     private void AssertBackwardRejects(string paramName, ArrayView<float> dWView, ArrayView<float> scratchView,
-        int partials)
+        int partials, int l2PrefetchRows = KeyConvBackward.DefaultL2PrefetchRows)
     {
         using var dKPrime = fixture.Accelerator.Allocate1D<ILGPU.Half>(Shape.KeyElements);
         var error = Assert.ThrowsAny<ArgumentException>(() => KeyConvolution.Backward(Stream, K, cuSeqlensK.View,
-            Weights, dKPrime.View, Shape, kOut.View, dWView, scratchView, partials));
+            Weights, dKPrime.View, Shape, kOut.View, dWView, scratchView, partials, l2PrefetchRows: l2PrefetchRows));
         Assert.Equal(paramName, error.ParamName);
         fixture.Accelerator.Synchronize();
         Assert.All(KeyConvRunner.Download(kOut), bits => Assert.Equal(StoredBits.NaN(ElementType.Float16), bits));
