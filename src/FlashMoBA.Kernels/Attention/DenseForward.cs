@@ -75,25 +75,27 @@ internal static partial class DenseForward
         int warpLast = seq.LastKey(rowStart + m0, causal);
         var softmax = OnlineSoftmax.Empty;
         var output = default(DenseOutputTile<THeadDim>);
+        var lanes = new DenseStageLanes(thread, chunksPerRow, args.HeadsKv * chunksPerRow);
         for (int keyStart = 0, stage = 0; keyStart <= lastKey; keyStart += BlockN, stage ^= 1)
         {
             Group.Barrier();
             int nextStart = keyStart + BlockN;
-            int nextRows = nextStart <= lastKey ? seq.LenK - nextStart : 0;
-            long nextFirst = kvFirst + nextStart * kvStride;
+            bool hasNext = nextStart <= lastKey;
+            int nextRows = hasNext ? seq.LenK - nextStart : 0;
+            long nextFirst = hasNext ? kvFirst + nextStart * kvStride : kvFirst;
 
-            var nextKeys = DenseForwardStage.Load(args.K, nextFirst, kvStride, nextRows, chunksPerRow, thread);
+            var nextKeys = DenseForwardStage.Load(args.K.SubView(nextFirst), lanes, nextRows, chunksPerRow);
             var scores = default(Acc16x64F32);
             queries.Scores<TElem, THeadDim>(ref scores, words, new TransposedTileB(layout.Keys(stage)), 0);
             // Diagonal and ragged-tail tiles only: every other tile is visible to all rows of the warp.
             if (keyStart + BlockN - 1 > warpLast) scores.MaskColumns(keyStart, lastLo, lastHi);
             softmax.Rescale(ref scores, ref output, args.ScaleLog2);
             scores.ToFragA<TElem>(out FragA16x64 probabilities);
-            nextKeys.Store(shared, layout.Keys(stage ^ 1), thread);
+            nextKeys.Store(shared, layout.Keys(stage ^ 1).ChunkBase, lanes, chunksPerRow);
 
-            var nextValues = DenseForwardStage.Load(args.V, nextFirst, kvStride, nextRows, chunksPerRow, thread);
+            var nextValues = DenseForwardStage.Load(args.V.SubView(nextFirst), lanes, nextRows, chunksPerRow);
             output.AddProbabilitiesTimesValues<TElem>(probabilities, words, new TileB(layout.Values(stage)), 0);
-            nextValues.Store(shared, layout.Values(stage ^ 1), thread);
+            nextValues.Store(shared, layout.Values(stage ^ 1).ChunkBase, lanes, chunksPerRow);
         }
 
         // Epilogue: normalise, write the rows that exist and their LSE (+∞ and 0 for rows that see nothing).

@@ -5,70 +5,107 @@ using FlashMoBA.Kernels.Primitives;
 namespace FlashMoBA.Kernels.Attention;
 
 /// <summary>
+/// Where one thread's chunks of a dense forward key or value tile lie, computed once per CTA: the thread
+/// always owns column chunk <c>thread % chunksPerRow</c> of rows <c>Row + j · RowStep</c>, so per tile only
+/// the tile's first global chunk and its shared stage change, and every copy is one load or store at a
+/// constant offset from these.
+/// </summary>
+internal readonly struct DenseStageLanes
+{
+    /// <summary>The thread's first row in the tile.</summary>
+    public readonly int Row;
+
+    /// <summary>Rows between two chunks of the thread: the CTA covers <c>RowStep</c> whole rows per pass (a multiple of 8).</summary>
+    public readonly int RowStep;
+
+    /// <summary>Global chunk offset of the thread's first chunk from the tile's first chunk.</summary>
+    public readonly int GlobalOffset;
+
+    /// <summary>Global chunks between two chunks of the thread (<c>RowStep</c> rows).</summary>
+    public readonly int GlobalStep;
+
+    /// <summary>Chunk of the thread's first chunk in a swizzled <see cref="SharedTile"/>, from its base; the swizzle is the same for every row the thread owns.</summary>
+    public readonly int SharedOffset;
+
+    /// <summary>The lanes of <paramref name="thread"/> for rows of <paramref name="chunksPerRow"/> chunks, <paramref name="rowStride"/> global chunks apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public DenseStageLanes(int thread, int chunksPerRow, int rowStride)
+    {
+        Row = thread / chunksPerRow;
+        RowStep = DenseForward.Threads / chunksPerRow;
+        int chunk = thread - Row * chunksPerRow;
+        GlobalOffset = Row * rowStride + chunk;
+        GlobalStep = RowStep * rowStride;
+        SharedOffset = new SharedTile(0, chunksPerRow).Chunk(Row, chunk);
+    }
+}
+
+/// <summary>
 /// One thread's share of a dense forward key (or value) tile in flight: <see cref="DenseForward.BlockN"/> rows
-/// of d values are <c>BlockN · d / 8</c> chunks, <see cref="TileStage.ChunksPerThread"/> per thread and
-/// <see cref="TileStage"/> in <see cref="Lower"/> (d = 64: the whole tile) plus <see cref="Upper"/> at
-/// d = 128 (32 registers in all). The loads are issued before a tile's math and stored to the free
-/// shared-memory stage after it, so their latency hides behind the MMAs.
+/// of d values are <c>BlockN · d / 8</c> chunks, four per thread in <see cref="Lower"/> (d = 64: the whole
+/// tile) and four more in <see cref="Upper"/> at d = 128 (32 registers in all). The loads are issued before
+/// a tile's math and stored to the free shared-memory stage after it, so their latency hides behind the
+/// MMAs.
 /// </summary>
 /// <remarks>
-/// Register staging rather than <c>cp.async</c>: with any <c>cp.async</c> in the kernel, ptxas (12.4) stops
-/// promoting the local variables that carry every inline-PTX operand (the <c>mma.sync</c> accumulators) to
-/// registers — the d = 128 forward got a 7 KB stack frame (benchmarks/results/dense-h200.md).
+/// Register staging rather than <c>cp.async</c> (<see cref="AsyncCopy"/>): with any <c>cp.async</c> in the
+/// kernel, ptxas (12.4 and 13.0) stops promoting the local variables that carry every inline-PTX operand
+/// (the <c>mma.sync</c> accumulators) to registers — the d = 128 forward got a 7 KB stack frame
+/// (benchmarks/results/dense-h200.md).
 /// </remarks>
 internal struct DenseForwardStage
 {
-    /// <summary>Rows 0 .. <c>RowsPerStage − 1</c> of the tile.</summary>
+    /// <summary>Chunks j = 0..3 of the thread (rows <c>Row + j · RowStep</c>).</summary>
     public TileStage Lower;
 
-    /// <summary>Rows <c>RowsPerStage</c> .. <c>BlockN − 1</c> (d = 128 only).</summary>
+    /// <summary>Chunks j = 4..7 (d = 128 only).</summary>
     public TileStage Upper;
 
-    /// <summary>Rows one <see cref="TileStage"/> covers for rows of <paramref name="chunksPerRow"/> chunks.</summary>
+    /// <summary>Chunks per thread and tile for rows of <paramref name="chunksPerRow"/> chunks (4 or 8).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int RowsPerStage(int chunksPerRow) => TileStage.ChunksPerThread * DenseForward.Threads / chunksPerRow;
+    public static int ChunksPerThread(int chunksPerRow) => DenseForward.BlockN * chunksPerRow / DenseForward.Threads;
 
     /// <summary>
-    /// Issues this thread's loads of the tile whose row r starts at chunk <c>first + r · stride</c>; rows at
-    /// or past <paramref name="validRows"/> become zeros without a load.
+    /// Issues this thread's loads of the tile whose first chunk is <paramref name="tile"/>[0]; rows at or past
+    /// <paramref name="validRows"/> become zeros without a load.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static DenseForwardStage Load(ArrayView<Chunk16> global, long first, long stride, int validRows,
-        int chunksPerRow, int thread)
+    public static DenseForwardStage Load(ArrayView<Chunk16> tile, in DenseStageLanes lanes, int validRows,
+        int chunksPerRow)
     {
-        int rows = RowsPerStage(chunksPerRow);
         var stage = default(DenseForwardStage);
-        stage.Lower = TileStage.Load(global, Addresses(first, stride, validRows, chunksPerRow, 0, thread));
-        if (rows < DenseForward.BlockN)
-            stage.Upper = TileStage.Load(global, Addresses(first, stride, validRows, chunksPerRow, rows, thread));
+        stage.Lower = LoadFour(tile, lanes, 0, validRows);
+        if (ChunksPerThread(chunksPerRow) == 8) stage.Upper = LoadFour(tile, lanes, 4, validRows);
         return stage;
     }
 
-    /// <summary>Writes this thread's chunks into <paramref name="tile"/> (swizzled, <see cref="DenseForward.BlockN"/> rows).</summary>
+    /// <summary>Writes this thread's chunks into the tile at <paramref name="tileBase"/> (chunks into dynamic shared memory).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly void Store(ArrayView<Chunk16> shared, SharedTile tile, int thread)
+    public readonly void Store(ArrayView<Chunk16> shared, int tileBase, in DenseStageLanes lanes, int chunksPerRow)
     {
-        int rows = RowsPerStage(tile.ChunksPerRow);
-        Lower.Store(shared, tile, rows, thread, DenseForward.Threads);
-        // A whole number of 8-row swizzle periods further down: the same swizzle, a later chunk base.
-        if (rows < DenseForward.BlockN)
-            Upper.Store(shared, new SharedTile(tile.ChunkBase + rows * tile.ChunksPerRow, tile.ChunksPerRow), rows,
-                thread, DenseForward.Threads);
+        // RowStep rows of chunksPerRow chunks: one chunk per thread of the CTA.
+        int first = tileBase + lanes.SharedOffset, step = DenseForward.Threads;
+        shared[first] = Lower.C0;
+        shared[first + step] = Lower.C1;
+        shared[first + 2 * step] = Lower.C2;
+        shared[first + 3 * step] = Lower.C3;
+        if (ChunksPerThread(chunksPerRow) != 8) return;
+        shared[first + 4 * step] = Upper.C0;
+        shared[first + 5 * step] = Upper.C1;
+        shared[first + 6 * step] = Upper.C2;
+        shared[first + 7 * step] = Upper.C3;
     }
 
-    /// <summary>Chunks <c>thread + j · Threads</c> of rows <paramref name="row0"/>.. (row-major in the tile, as <see cref="TileStage.Store"/> expects).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static StageAddresses Addresses(long first, long stride, int validRows, int chunksPerRow, int row0,
-        int thread)
+    private static TileStage LoadFour(ArrayView<Chunk16> tile, in DenseStageLanes lanes, int j0, int validRows)
     {
-        int rowStep = DenseForward.Threads / chunksPerRow, row = row0 + thread / chunksPerRow;
-        long chunk = thread % chunksPerRow;
-        return new StageAddresses
+        int row = lanes.Row + j0 * lanes.RowStep, at = lanes.GlobalOffset + j0 * lanes.GlobalStep;
+        return new TileStage
         {
-            A0 = row < validRows ? first + row * stride + chunk : -1,
-            A1 = row + rowStep < validRows ? first + (row + rowStep) * stride + chunk : -1,
-            A2 = row + 2 * rowStep < validRows ? first + (row + 2 * rowStep) * stride + chunk : -1,
-            A3 = row + 3 * rowStep < validRows ? first + (row + 3 * rowStep) * stride + chunk : -1,
+            C0 = row < validRows ? tile[at] : default,
+            C1 = row + lanes.RowStep < validRows ? tile[at + lanes.GlobalStep] : default,
+            C2 = row + 2 * lanes.RowStep < validRows ? tile[at + 2 * lanes.GlobalStep] : default,
+            C3 = row + 3 * lanes.RowStep < validRows ? tile[at + 3 * lanes.GlobalStep] : default,
         };
     }
 }
