@@ -86,7 +86,11 @@ internal static partial class DenseForward
 
             var nextKeys = DenseForwardStage.Load(args.K.SubView(nextFirst), lanes, nextRows, chunksPerRow);
             var scores = default(Acc16x64F32);
-            queries.Scores<TElem, THeadDim>(ref scores, words, new TransposedTileB(layout.Keys(stage)), 0);
+            var keys = new DenseKeysOperand(layout.Keys(stage));
+            if (headDim == 128)
+                scores.Mma<TElem, DenseKeysOperand>(queries.Wide, words, keys, 0, 0);
+            else
+                scores.Mma<TElem, DenseKeysOperand>(queries.Narrow, words, keys, 0, 0);
             // Diagonal and ragged-tail tiles only: every other tile is visible to all rows of the warp.
             if (keyStart + BlockN - 1 > warpLast) scores.MaskColumns(keyStart, lastLo, lastHi);
             softmax.Rescale(ref scores, ref output, args.ScaleLog2);
@@ -94,7 +98,8 @@ internal static partial class DenseForward
             nextKeys.Store(shared, layout.Keys(stage ^ 1).ChunkBase, lanes, chunksPerRow);
 
             var nextValues = DenseForwardStage.Load(args.V.SubView(nextFirst), lanes, nextRows, chunksPerRow);
-            output.AddProbabilitiesTimesValues<TElem>(probabilities, words, new TileB(layout.Values(stage)), 0);
+            output.AddProbabilitiesTimesValues<TElem, DenseValuesOperand>(probabilities, words,
+                new DenseValuesOperand(layout.Values(stage)), 0);
             nextValues.Store(shared, layout.Values(stage ^ 1).ChunkBase, lanes, chunksPerRow);
         }
 
