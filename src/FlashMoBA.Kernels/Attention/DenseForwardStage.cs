@@ -67,15 +67,25 @@ internal struct DenseForwardStage
 
     /// <summary>
     /// Issues this thread's loads of the tile whose first chunk is <paramref name="tile"/>[0]; rows at or past
-    /// <paramref name="validRows"/> become zeros without a load.
+    /// <paramref name="validRows"/> become zeros without a load. Whole tiles (all but a sequence's last) take
+    /// a branch without per-row checks.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static DenseForwardStage Load(ArrayView<Chunk16> tile, in DenseStageLanes lanes, int validRows,
         int chunksPerRow)
     {
         var stage = default(DenseForwardStage);
-        stage.Lower = LoadFour(tile, lanes, 0, validRows);
-        if (ChunksPerThread(chunksPerRow) == 8) stage.Upper = LoadFour(tile, lanes, 4, validRows);
+        bool wide = ChunksPerThread(chunksPerRow) == 8;
+        if (validRows >= DenseForward.BlockN)
+        {
+            stage.Lower = LoadFour(tile, lanes, 0);
+            if (wide) stage.Upper = LoadFour(tile, lanes, 4);
+        }
+        else
+        {
+            stage.Lower = LoadFour(tile, lanes, 0, validRows);
+            if (wide) stage.Upper = LoadFour(tile, lanes, 4, validRows);
+        }
         return stage;
     }
 
@@ -94,6 +104,19 @@ internal struct DenseForwardStage
         shared[first + 5 * step] = Upper.C1;
         shared[first + 6 * step] = Upper.C2;
         shared[first + 7 * step] = Upper.C3;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TileStage LoadFour(ArrayView<Chunk16> tile, in DenseStageLanes lanes, int j0)
+    {
+        int at = lanes.GlobalOffset + j0 * lanes.GlobalStep;
+        return new TileStage
+        {
+            C0 = tile[at],
+            C1 = tile[at + lanes.GlobalStep],
+            C2 = tile[at + 2 * lanes.GlobalStep],
+            C3 = tile[at + 3 * lanes.GlobalStep],
+        };
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
