@@ -16,7 +16,7 @@ namespace FlashMoBA.Kernels.Attention;
 internal static partial class DenseForward
 {
     /// <summary>Warps per CTA; each owns one 16-row MMA slab of the query tile.</summary>
-    public const int Warps = 4;
+    public const int Warps = 8;
 
     /// <summary>Threads per CTA.</summary>
     public const int Threads = Warps * 32;

@@ -42,8 +42,8 @@ internal readonly struct DenseStageLanes
 
 /// <summary>
 /// One thread's share of a dense forward key (or value) tile in flight: <see cref="DenseForward.BlockN"/> rows
-/// of d values are <c>BlockN · d / 8</c> chunks, four per thread in <see cref="Lower"/> (d = 64: the whole
-/// tile) and four more in <see cref="Upper"/> at d = 128 (32 registers in all). The loads are issued before
+/// of d values are <c>BlockN · d / 8</c> chunks: two, four or eight per thread (d and the CTA size decide),
+/// the first four in <see cref="Lower"/>, the next four in <see cref="Upper"/> (at most 32 registers). The loads are issued before
 /// a tile's math and stored to the free shared-memory stage after it, so their latency hides behind the
 /// MMAs.
 /// </summary>
@@ -55,13 +55,13 @@ internal readonly struct DenseStageLanes
 /// </remarks>
 internal struct DenseForwardStage
 {
-    /// <summary>Chunks j = 0..3 of the thread (rows <c>Row + j · RowStep</c>).</summary>
+    /// <summary>Chunks j = 0..3 of the thread (rows <c>Row + j · RowStep</c>; j = 0, 1 only when it owns two).</summary>
     public TileStage Lower;
 
     /// <summary>Chunks j = 4..7 (d = 128 only).</summary>
     public TileStage Upper;
 
-    /// <summary>Chunks per thread and tile for rows of <paramref name="chunksPerRow"/> chunks (4 or 8).</summary>
+    /// <summary>Chunks per thread and tile for rows of <paramref name="chunksPerRow"/> chunks (2, 4 or 8).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ChunksPerThread(int chunksPerRow) => DenseForward.BlockN * chunksPerRow / DenseForward.Threads;
 
@@ -75,16 +75,16 @@ internal struct DenseForwardStage
         int chunksPerRow)
     {
         var stage = default(DenseForwardStage);
-        bool wide = ChunksPerThread(chunksPerRow) == 8;
+        int count = ChunksPerThread(chunksPerRow);
         if (validRows >= DenseForward.BlockN)
         {
-            stage.Lower = LoadFour(tile, lanes, 0);
-            if (wide) stage.Upper = LoadFour(tile, lanes, 4);
+            stage.Lower = LoadFour(tile, lanes, 0, count);
+            if (count == 8) stage.Upper = LoadFour(tile, lanes, 4, 4);
         }
         else
         {
-            stage.Lower = LoadFour(tile, lanes, 0, validRows);
-            if (wide) stage.Upper = LoadFour(tile, lanes, 4, validRows);
+            stage.Lower = LoadFour(tile, lanes, 0, count, validRows);
+            if (count == 8) stage.Upper = LoadFour(tile, lanes, 4, 4, validRows);
         }
         return stage;
     }
@@ -95,40 +95,45 @@ internal struct DenseForwardStage
     {
         // RowStep rows of chunksPerRow chunks: one chunk per thread of the CTA.
         int first = tileBase + lanes.SharedOffset, step = DenseForward.Threads;
+        int count = ChunksPerThread(chunksPerRow);
         shared[first] = Lower.C0;
         shared[first + step] = Lower.C1;
+        if (count == 2) return;
         shared[first + 2 * step] = Lower.C2;
         shared[first + 3 * step] = Lower.C3;
-        if (ChunksPerThread(chunksPerRow) != 8) return;
+        if (count == 4) return;
         shared[first + 4 * step] = Upper.C0;
         shared[first + 5 * step] = Upper.C1;
         shared[first + 6 * step] = Upper.C2;
         shared[first + 7 * step] = Upper.C3;
     }
 
+    /// <summary>Chunks j0 .. j0 + count − 1 (count 2 or 4) of a whole tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TileStage LoadFour(ArrayView<Chunk16> tile, in DenseStageLanes lanes, int j0)
+    private static TileStage LoadFour(ArrayView<Chunk16> tile, in DenseStageLanes lanes, int j0, int count)
     {
         int at = lanes.GlobalOffset + j0 * lanes.GlobalStep;
-        return new TileStage
-        {
-            C0 = tile[at],
-            C1 = tile[at + lanes.GlobalStep],
-            C2 = tile[at + 2 * lanes.GlobalStep],
-            C3 = tile[at + 3 * lanes.GlobalStep],
-        };
+        var four = new TileStage { C0 = tile[at], C1 = tile[at + lanes.GlobalStep] };
+        if (count == 2) return four;
+        four.C2 = tile[at + 2 * lanes.GlobalStep];
+        four.C3 = tile[at + 3 * lanes.GlobalStep];
+        return four;
     }
 
+    /// <summary>Chunks j0 .. j0 + count − 1 (count 2 or 4), rows at or past <paramref name="validRows"/> as zeros.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TileStage LoadFour(ArrayView<Chunk16> tile, in DenseStageLanes lanes, int j0, int validRows)
+    private static TileStage LoadFour(ArrayView<Chunk16> tile, in DenseStageLanes lanes, int j0, int count,
+        int validRows)
     {
         int row = lanes.Row + j0 * lanes.RowStep, at = lanes.GlobalOffset + j0 * lanes.GlobalStep;
-        return new TileStage
+        var four = new TileStage
         {
             C0 = row < validRows ? tile[at] : default,
             C1 = row + lanes.RowStep < validRows ? tile[at + lanes.GlobalStep] : default,
-            C2 = row + 2 * lanes.RowStep < validRows ? tile[at + 2 * lanes.GlobalStep] : default,
-            C3 = row + 3 * lanes.RowStep < validRows ? tile[at + 3 * lanes.GlobalStep] : default,
         };
+        if (count == 2) return four;
+        four.C2 = row + 2 * lanes.RowStep < validRows ? tile[at + 2 * lanes.GlobalStep] : default;
+        four.C3 = row + 3 * lanes.RowStep < validRows ? tile[at + 3 * lanes.GlobalStep] : default;
+        return four;
     }
 }
