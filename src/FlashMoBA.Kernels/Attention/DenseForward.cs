@@ -8,14 +8,18 @@ namespace FlashMoBA.Kernels.Attention;
 /// Dense FlashAttention-2 forward (DESIGN.md §3 steps 4–5 with every key selected, §4.4): one CTA owns
 /// <see cref="BlockM"/> query rows of one (sequence, query head) and streams the sequence's key/value
 /// tiles through shared memory, double-buffered: the loads of the next key/value tile
-/// (<see cref="DenseForwardStage"/>) are in flight while the current one is computed. Each warp keeps its 16 query rows as MMA fragments in registers, turns
-/// the score accumulator straight into the A operand of P·V (no shared-memory round trip) and folds
-/// every tile into an online softmax in base 2 (scale · log2 e is one multiply). Only key tiles that
+/// (<see cref="DenseForwardStage"/>) are in flight while the current one is computed. Each warp keeps its
+/// 16 query rows as MMA fragments in registers, turns the score accumulator straight into the A operand of
+/// P·V (no shared-memory round trip) and folds every tile into an online softmax in base 2 (scale · log2 e is one multiply). Only key tiles that
 /// cross a row's causal limit or the ragged end of the sequence are masked.
 /// </summary>
 internal static partial class DenseForward
 {
-    /// <summary>Warps per CTA; each owns one 16-row MMA slab of the query tile.</summary>
+    /// <summary>
+    /// Warps per CTA; each owns one 16-row MMA slab of the query tile. Eight (one CTA per SM at d = 128, 222
+    /// registers) measured a little faster than four (two CTAs per SM): each thread stages half as many
+    /// chunks per tile (benchmarks/results/dense-h200.md).
+    /// </summary>
     public const int Warps = 8;
 
     /// <summary>Threads per CTA.</summary>
