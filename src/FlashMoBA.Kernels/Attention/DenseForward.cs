@@ -17,8 +17,8 @@ internal static partial class DenseForward
 {
     /// <summary>
     /// Warps per CTA; each owns one 16-row MMA slab of the query tile. Eight (one CTA per SM at d = 128, 222
-    /// registers) measured a little faster than four (two CTAs per SM): each thread stages half as many
-    /// chunks per tile (benchmarks/results/dense-h200.md).
+    /// registers) measured as fast as four (two CTAs per SM) at 8K and 16K and 8% faster at 32K; each thread
+    /// stages half as many chunks per tile (benchmarks/results/dense-h200.md).
     /// </summary>
     public const int Warps = 8;
 
