@@ -57,14 +57,15 @@ internal struct DenseOutputTile<THeadDim> : IAccumulatorTile
         sumHi += rightHi;
     }
 
-    /// <summary>this += probabilities · V[keyRow0..keyRow0+63, :] (V read from shared memory).</summary>
+    /// <summary>this += probabilities · V[keyRow0..keyRow0+63, :] (V read from shared memory through <paramref name="values"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void AddProbabilitiesTimesValues<TElem>(in FragA16x64 probabilities, ILGPU.ArrayView<uint> words,
-        in TileB values, int keyRow0)
+    public void AddProbabilitiesTimesValues<TElem, TValues>(in FragA16x64 probabilities, ILGPU.ArrayView<uint> words,
+        in TValues values, int keyRow0)
         where TElem : struct, IElementOps
+        where TValues : struct, ISharedOperandB
     {
-        Left.Mma<TElem, TileB>(probabilities, words, values, 0, keyRow0);
-        if (Wide) Right.Mma<TElem, TileB>(probabilities, words, values, 64, keyRow0);
+        Left.Mma<TElem, TValues>(probabilities, words, values, 0, keyRow0);
+        if (Wide) Right.Mma<TElem, TValues>(probabilities, words, values, 64, keyRow0);
     }
 
     /// <summary>Rounds to 16 bits and stores row g at pair <paramref name="pairLo"/>, row g+8 at <paramref name="pairHi"/> (negative: skipped).</summary>

@@ -28,4 +28,23 @@ internal static class TileCopy
                 : default;
         }
     }
+
+    /// <summary>
+    /// <see cref="GlobalToShared"/> with <see cref="AsyncCopy"/>: issues the copies and returns at once
+    /// (same layout, same zero rows). The caller commits, waits and synchronises the group before any
+    /// thread reads the tile. Each thread always owns the same column chunk (<c>threads</c> is a multiple
+    /// of the row length), so only the row advances in the loop.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GlobalToSharedAsync(in AsyncSource global, long firstChunk, long rowStride, int validRows,
+        ArrayView<Chunk16> shared, SharedTile tile, int rows, int thread, int threads)
+    {
+        int chunksPerRow = tile.ChunksPerRow, rowsPerStep = threads / chunksPerRow;
+        int chunk = thread % chunksPerRow;
+        for (int row = thread / chunksPerRow; row < rows; row += rowsPerStep)
+        {
+            AsyncCopy.Chunk(global, firstChunk + row * rowStride + chunk, row < validRows, shared,
+                tile.Chunk(row, chunk));
+        }
+    }
 }
