@@ -19,3 +19,8 @@ bash "$here/device-run.sh" "$here" info \
     "bench --device cuda --mode fwd --seqlen $sweep --repeats 5 --warmup 2 --dense-max-seqlen ${DENSE_FWD_MAX:-131072} --json \$OUT/moba-fwd.json --csv \$OUT/moba-fwd.csv --plot \$OUT/moba-fwd.svg" \
     "bench --device cuda --mode fwdbwd --seqlen $sweep --repeats 5 --warmup 2 --dense-max-seqlen ${DENSE_BWD_MAX:-65536} --json \$OUT/moba-fwdbwd.json --csv \$OUT/moba-fwdbwd.csv --plot \$OUT/moba-fwdbwd.svg" \
     "bench --device cuda --mode keyconvfwdbwd --seqlen 65536 --repeats 10 --warmup 3 --json \$OUT/keyconv.json"
+status=$?
+# The runner brings back only a few files: everything also travels in one archive.
+out="${OUT:-$PWD/device-out}"
+tar -C "$out" --exclude 00-all.tar.gz -czf "$out/00-all.tar.gz" . && echo "packed $out/00-all.tar.gz"
+exit $status

@@ -2,7 +2,6 @@ using System.Runtime.CompilerServices;
 using FlashMoBA.Kernels.Runtime;
 using ILGPU;
 using ILGPU.Algorithms;
-using ILGPU.Algorithms.ScanReduceOperations;
 using ILGPU.Runtime;
 
 namespace FlashMoBA.Kernels.Routing;
@@ -30,8 +29,6 @@ internal static class KeyBlockIndex
 
     /// <summary>Threads per group of the element-wise count and segment-table kernels.</summary>
     public const int Threads = 256;
-
-    private static readonly ConditionalWeakTable<Accelerator, Scan<int, Stride1D.Dense, Stride1D.Dense>> Scans = new();
 
     /// <summary>Everything the count and scatter kernels read.</summary>
     internal readonly struct Args(ArrayView<int> topkIndex, ArrayView<int> cuSeqlensQ, ArrayView<int> cuBlocks,
@@ -307,7 +304,7 @@ internal static class KeyBlockIndex
     {
         var g = plan.Geometry;
         var args = ArgsOf(plan);
-        ScanFor(cache.Accelerator)(stream, args.ChunkScratch, args.ChunkCursors, plan.ScanTemp.View);
+        TiledExclusiveScan.Launch(cache, stream, args.ChunkScratch, args.ChunkCursors, plan.ScanTemp.View);
         var table = new TableArgs(args.ChunkCursors, args.ChunkScratch, plan.SegmentOffsets.View,
                                   plan.SegmentCounts.View, g.Segments, g.ChunksPerSequence);
         cache.Get<TableArgs>(typeof(KeyBlockIndex), nameof(SegmentTableKernel))
@@ -342,13 +339,6 @@ internal static class KeyBlockIndex
                         plan.SegmentRows.View, g.Batch, g.TotalQ, g.Heads, g.TopK, g.ChunkRows, g.ChunksPerSequence);
     }
 
-    /// <summary>Temporary storage (ints) the reindex scan needs on <paramref name="accelerator"/> for
-    /// <paramref name="cells"/> elements.</summary>
-    internal static long ScanTempElements(Accelerator accelerator, long cells)
-        => accelerator.ComputeScanTempStorageSize<int>(cells);
-
-    /// <summary>The exclusive int32 scan (ILGPU.Algorithms), created once per accelerator.</summary>
-    private static Scan<int, Stride1D.Dense, Stride1D.Dense> ScanFor(Accelerator accelerator)
-        => Scans.GetValue(accelerator,
-            static a => a.CreateScan<int, Stride1D.Dense, Stride1D.Dense, AddInt32>(ScanKind.Exclusive));
+    /// <summary>Temporary storage (ints) the reindex scan needs for <paramref name="cells"/> elements.</summary>
+    internal static long ScanTempElements(long cells) => TiledExclusiveScan.TileElements(cells);
 }

@@ -111,7 +111,7 @@ internal sealed class RoutingPlan : IDisposable
         ArgumentNullException.ThrowIfNull(accelerator);
         ArgumentNullException.ThrowIfNull(geometry);
         return new RoutingPlan(accelerator, geometry,
-                               KeyBlockIndex.ScanTempElements(accelerator, Math.Max(1L, geometry.ChunkCells)));
+                               KeyBlockIndex.ScanTempElements(geometry.ChunkCells));
     }
 
     /// <summary>The centroids viewed as <typeparamref name="T"/> (<see cref="ILGPU.Half"/> or <see cref="BFloat16"/>).</summary>

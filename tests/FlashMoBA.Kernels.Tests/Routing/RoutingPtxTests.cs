@@ -19,6 +19,9 @@ public sealed class RoutingPtxTests
     [InlineData(typeof(KeyBlockIndex), nameof(KeyBlockIndex.SegmentTableKernel), null, ".entry")]
     [InlineData(typeof(KeyBlockIndex), nameof(KeyBlockIndex.ScatterKernel), null, "popc")]
     [InlineData(typeof(KeyBlockIndex), nameof(KeyBlockIndex.ScatterSharedKernel), null, "atom.or.shared")]
+    [InlineData(typeof(TiledExclusiveScan), nameof(TiledExclusiveScan.TileTotalsKernel), null, "bar.sync")]
+    [InlineData(typeof(TiledExclusiveScan), nameof(TiledExclusiveScan.TileBasesKernel), null, "shfl.sync")]
+    [InlineData(typeof(TiledExclusiveScan), nameof(TiledExclusiveScan.TilePrefixesKernel), null, "shfl.sync")]
     public void RoutingKernel_CompilesToPtx(Type owner, string kernel, Type? element, string expected, Type? list = null)
     {
         using var compiler = new OfflinePtx();
