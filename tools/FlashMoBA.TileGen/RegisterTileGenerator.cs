@@ -228,33 +228,22 @@ public static class RegisterTileGenerator
         w.Close();
 
         w.Line();
-        w.Line("/// <summary>Atomically adds to fp32 global memory: row g starts at <paramref name=\"rowLo\"/>, row g+8 at");
-        w.Line("/// <paramref name=\"rowHi\"/> (element indices); a negative start skips the row.</summary>");
+        w.Line("/// <summary>Adds to an fp32 global accumulator, one vector reduction per column pair (no return value, so");
+        w.Line("/// no round trip): row g starts at element <paramref name=\"rowLo\"/>, row g+8 at <paramref name=\"rowHi\"/>");
+        w.Line("/// (even indices); a negative start skips the row.</summary>");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-        w.Open("public void AtomicAddGlobal(ArrayView<float> global, long rowLo, long rowHi)");
+        w.Open("public void AtomicAddGlobal(in GlobalAccumulator global, long rowLo, long rowHi)");
         w.Line("int column = 2 * (Warp.LaneIdx & 3);");
-        w.CudaCase();
-        AtomicRows(w, tiles, "Atomic.Add(ref global[{0}], {1});");
-        w.CpuCase();
-        AtomicRows(w, tiles, "WarpEmulation.AtomicAdd(global, {0}, {1});");
-        w.EndTarget();
-        w.Close();
-
-        w.Close();
-    }
-
-    private static void AtomicRows(CodeWriter w, int tiles, string format)
-    {
         foreach (var (row, first) in new[] { ("rowLo", 0), ("rowHi", 2) })
         {
             w.Open($"if ({row} >= 0)");
             for (int i = 0; i < tiles; i++)
-            {
-                w.Line(string.Format(System.Globalization.CultureInfo.InvariantCulture, format, $"{row} + column + {8 * i}", $"N{i}.R{first}"));
-                w.Line(string.Format(System.Globalization.CultureInfo.InvariantCulture, format, $"{row} + column + {8 * i + 1}", $"N{i}.R{first + 1}"));
-            }
+                w.Line($"global.AddPair({row} + column + {8 * i}, N{i}.R{first}, N{i}.R{first + 1});");
             w.Close();
         }
+        w.Close();
+
+        w.Close();
     }
 
     /// <summary>CPU path of a register-A MMA: every output tile from the published fragments.</summary>

@@ -35,7 +35,7 @@ internal readonly struct DenseBackwardArgs(
     public readonly ArrayView<float> Delta = delta;
 
     /// <summary>fp32 dQ accumulator <c>[totalQ, Heads, d]</c>, zeroed before the launch.</summary>
-    public readonly ArrayView<float> DQAccumulator = dqAccumulator;
+    public readonly GlobalAccumulator DQAccumulator = new(dqAccumulator);
 
     /// <summary>dK <c>[totalK, HeadsKv, d]</c> as packed 16-bit pairs.</summary>
     public readonly ArrayView<uint> DK = dk;

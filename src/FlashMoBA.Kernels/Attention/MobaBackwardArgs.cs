@@ -32,7 +32,7 @@ internal readonly struct MobaBackwardArgs(
     public readonly ArrayView<float> Delta = delta;
 
     /// <summary>fp32 dQ accumulator <c>[totalQ, Chunk.Count, d]</c> of the chunk's heads, zeroed before the launch.</summary>
-    public readonly ArrayView<float> DQAccumulator = dqAccumulator;
+    public readonly GlobalAccumulator DQAccumulator = new(dqAccumulator);
 
     /// <summary>dK <c>[totalK, HeadsKv, d]</c> as packed 16-bit pairs; every element is written.</summary>
     public readonly ArrayView<uint> DK = dk;

@@ -28,7 +28,7 @@ internal readonly struct MobaForwardArgs(
     public readonly ArrayView<float> SlotStats = slotStats;
 
     /// <summary>fp32 output accumulator <c>[totalQ, Chunk.Count, d]</c> of the chunk's heads, zeroed before pass 2.</summary>
-    public readonly ArrayView<float> OutputAccumulator = outputAccumulator;
+    public readonly GlobalAccumulator OutputAccumulator = new(outputAccumulator);
 
     /// <summary>Query rows over the batch.</summary>
     public readonly int TotalQ = totalQ;

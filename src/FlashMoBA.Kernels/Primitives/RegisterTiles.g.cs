@@ -477,64 +477,26 @@ internal struct Acc16x32F32 : IAccumulatorTile
         }
     }
 
-    /// <summary>Atomically adds to fp32 global memory: row g starts at <paramref name="rowLo"/>, row g+8 at
-    /// <paramref name="rowHi"/> (element indices); a negative start skips the row.</summary>
+    /// <summary>Adds to an fp32 global accumulator, one vector reduction per column pair (no return value, so
+    /// no round trip): row g starts at element <paramref name="rowLo"/>, row g+8 at <paramref name="rowHi"/>
+    /// (even indices); a negative start skips the row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void AtomicAddGlobal(ArrayView<float> global, long rowLo, long rowHi)
+    public void AtomicAddGlobal(in GlobalAccumulator global, long rowLo, long rowHi)
     {
         int column = 2 * (Warp.LaneIdx & 3);
-        switch (Accelerator.CurrentType)
+        if (rowLo >= 0)
         {
-            case AcceleratorType.Cuda:
-                if (rowLo >= 0)
-                {
-                    Atomic.Add(ref global[rowLo + column + 0], N0.R0);
-                    Atomic.Add(ref global[rowLo + column + 1], N0.R1);
-                    Atomic.Add(ref global[rowLo + column + 8], N1.R0);
-                    Atomic.Add(ref global[rowLo + column + 9], N1.R1);
-                    Atomic.Add(ref global[rowLo + column + 16], N2.R0);
-                    Atomic.Add(ref global[rowLo + column + 17], N2.R1);
-                    Atomic.Add(ref global[rowLo + column + 24], N3.R0);
-                    Atomic.Add(ref global[rowLo + column + 25], N3.R1);
-                }
-                if (rowHi >= 0)
-                {
-                    Atomic.Add(ref global[rowHi + column + 0], N0.R2);
-                    Atomic.Add(ref global[rowHi + column + 1], N0.R3);
-                    Atomic.Add(ref global[rowHi + column + 8], N1.R2);
-                    Atomic.Add(ref global[rowHi + column + 9], N1.R3);
-                    Atomic.Add(ref global[rowHi + column + 16], N2.R2);
-                    Atomic.Add(ref global[rowHi + column + 17], N2.R3);
-                    Atomic.Add(ref global[rowHi + column + 24], N3.R2);
-                    Atomic.Add(ref global[rowHi + column + 25], N3.R3);
-                }
-                break;
-            case AcceleratorType.CPU:
-            case AcceleratorType.OpenCL:
-            default:
-                if (rowLo >= 0)
-                {
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 0, N0.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 1, N0.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 8, N1.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 9, N1.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 16, N2.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 17, N2.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 24, N3.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 25, N3.R1);
-                }
-                if (rowHi >= 0)
-                {
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 0, N0.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 1, N0.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 8, N1.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 9, N1.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 16, N2.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 17, N2.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 24, N3.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 25, N3.R3);
-                }
-                break;
+            global.AddPair(rowLo + column + 0, N0.R0, N0.R1);
+            global.AddPair(rowLo + column + 8, N1.R0, N1.R1);
+            global.AddPair(rowLo + column + 16, N2.R0, N2.R1);
+            global.AddPair(rowLo + column + 24, N3.R0, N3.R1);
+        }
+        if (rowHi >= 0)
+        {
+            global.AddPair(rowHi + column + 0, N0.R2, N0.R3);
+            global.AddPair(rowHi + column + 8, N1.R2, N1.R3);
+            global.AddPair(rowHi + column + 16, N2.R2, N2.R3);
+            global.AddPair(rowHi + column + 24, N3.R2, N3.R3);
         }
     }
 }
@@ -1009,96 +971,34 @@ internal struct Acc16x64F32 : IAccumulatorTile
         }
     }
 
-    /// <summary>Atomically adds to fp32 global memory: row g starts at <paramref name="rowLo"/>, row g+8 at
-    /// <paramref name="rowHi"/> (element indices); a negative start skips the row.</summary>
+    /// <summary>Adds to an fp32 global accumulator, one vector reduction per column pair (no return value, so
+    /// no round trip): row g starts at element <paramref name="rowLo"/>, row g+8 at <paramref name="rowHi"/>
+    /// (even indices); a negative start skips the row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void AtomicAddGlobal(ArrayView<float> global, long rowLo, long rowHi)
+    public void AtomicAddGlobal(in GlobalAccumulator global, long rowLo, long rowHi)
     {
         int column = 2 * (Warp.LaneIdx & 3);
-        switch (Accelerator.CurrentType)
+        if (rowLo >= 0)
         {
-            case AcceleratorType.Cuda:
-                if (rowLo >= 0)
-                {
-                    Atomic.Add(ref global[rowLo + column + 0], N0.R0);
-                    Atomic.Add(ref global[rowLo + column + 1], N0.R1);
-                    Atomic.Add(ref global[rowLo + column + 8], N1.R0);
-                    Atomic.Add(ref global[rowLo + column + 9], N1.R1);
-                    Atomic.Add(ref global[rowLo + column + 16], N2.R0);
-                    Atomic.Add(ref global[rowLo + column + 17], N2.R1);
-                    Atomic.Add(ref global[rowLo + column + 24], N3.R0);
-                    Atomic.Add(ref global[rowLo + column + 25], N3.R1);
-                    Atomic.Add(ref global[rowLo + column + 32], N4.R0);
-                    Atomic.Add(ref global[rowLo + column + 33], N4.R1);
-                    Atomic.Add(ref global[rowLo + column + 40], N5.R0);
-                    Atomic.Add(ref global[rowLo + column + 41], N5.R1);
-                    Atomic.Add(ref global[rowLo + column + 48], N6.R0);
-                    Atomic.Add(ref global[rowLo + column + 49], N6.R1);
-                    Atomic.Add(ref global[rowLo + column + 56], N7.R0);
-                    Atomic.Add(ref global[rowLo + column + 57], N7.R1);
-                }
-                if (rowHi >= 0)
-                {
-                    Atomic.Add(ref global[rowHi + column + 0], N0.R2);
-                    Atomic.Add(ref global[rowHi + column + 1], N0.R3);
-                    Atomic.Add(ref global[rowHi + column + 8], N1.R2);
-                    Atomic.Add(ref global[rowHi + column + 9], N1.R3);
-                    Atomic.Add(ref global[rowHi + column + 16], N2.R2);
-                    Atomic.Add(ref global[rowHi + column + 17], N2.R3);
-                    Atomic.Add(ref global[rowHi + column + 24], N3.R2);
-                    Atomic.Add(ref global[rowHi + column + 25], N3.R3);
-                    Atomic.Add(ref global[rowHi + column + 32], N4.R2);
-                    Atomic.Add(ref global[rowHi + column + 33], N4.R3);
-                    Atomic.Add(ref global[rowHi + column + 40], N5.R2);
-                    Atomic.Add(ref global[rowHi + column + 41], N5.R3);
-                    Atomic.Add(ref global[rowHi + column + 48], N6.R2);
-                    Atomic.Add(ref global[rowHi + column + 49], N6.R3);
-                    Atomic.Add(ref global[rowHi + column + 56], N7.R2);
-                    Atomic.Add(ref global[rowHi + column + 57], N7.R3);
-                }
-                break;
-            case AcceleratorType.CPU:
-            case AcceleratorType.OpenCL:
-            default:
-                if (rowLo >= 0)
-                {
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 0, N0.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 1, N0.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 8, N1.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 9, N1.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 16, N2.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 17, N2.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 24, N3.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 25, N3.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 32, N4.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 33, N4.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 40, N5.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 41, N5.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 48, N6.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 49, N6.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 56, N7.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 57, N7.R1);
-                }
-                if (rowHi >= 0)
-                {
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 0, N0.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 1, N0.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 8, N1.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 9, N1.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 16, N2.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 17, N2.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 24, N3.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 25, N3.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 32, N4.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 33, N4.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 40, N5.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 41, N5.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 48, N6.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 49, N6.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 56, N7.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 57, N7.R3);
-                }
-                break;
+            global.AddPair(rowLo + column + 0, N0.R0, N0.R1);
+            global.AddPair(rowLo + column + 8, N1.R0, N1.R1);
+            global.AddPair(rowLo + column + 16, N2.R0, N2.R1);
+            global.AddPair(rowLo + column + 24, N3.R0, N3.R1);
+            global.AddPair(rowLo + column + 32, N4.R0, N4.R1);
+            global.AddPair(rowLo + column + 40, N5.R0, N5.R1);
+            global.AddPair(rowLo + column + 48, N6.R0, N6.R1);
+            global.AddPair(rowLo + column + 56, N7.R0, N7.R1);
+        }
+        if (rowHi >= 0)
+        {
+            global.AddPair(rowHi + column + 0, N0.R2, N0.R3);
+            global.AddPair(rowHi + column + 8, N1.R2, N1.R3);
+            global.AddPair(rowHi + column + 16, N2.R2, N2.R3);
+            global.AddPair(rowHi + column + 24, N3.R2, N3.R3);
+            global.AddPair(rowHi + column + 32, N4.R2, N4.R3);
+            global.AddPair(rowHi + column + 40, N5.R2, N5.R3);
+            global.AddPair(rowHi + column + 48, N6.R2, N6.R3);
+            global.AddPair(rowHi + column + 56, N7.R2, N7.R3);
         }
     }
 }
@@ -1837,160 +1737,50 @@ internal struct Acc16x128F32 : IAccumulatorTile
         }
     }
 
-    /// <summary>Atomically adds to fp32 global memory: row g starts at <paramref name="rowLo"/>, row g+8 at
-    /// <paramref name="rowHi"/> (element indices); a negative start skips the row.</summary>
+    /// <summary>Adds to an fp32 global accumulator, one vector reduction per column pair (no return value, so
+    /// no round trip): row g starts at element <paramref name="rowLo"/>, row g+8 at <paramref name="rowHi"/>
+    /// (even indices); a negative start skips the row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void AtomicAddGlobal(ArrayView<float> global, long rowLo, long rowHi)
+    public void AtomicAddGlobal(in GlobalAccumulator global, long rowLo, long rowHi)
     {
         int column = 2 * (Warp.LaneIdx & 3);
-        switch (Accelerator.CurrentType)
+        if (rowLo >= 0)
         {
-            case AcceleratorType.Cuda:
-                if (rowLo >= 0)
-                {
-                    Atomic.Add(ref global[rowLo + column + 0], N0.R0);
-                    Atomic.Add(ref global[rowLo + column + 1], N0.R1);
-                    Atomic.Add(ref global[rowLo + column + 8], N1.R0);
-                    Atomic.Add(ref global[rowLo + column + 9], N1.R1);
-                    Atomic.Add(ref global[rowLo + column + 16], N2.R0);
-                    Atomic.Add(ref global[rowLo + column + 17], N2.R1);
-                    Atomic.Add(ref global[rowLo + column + 24], N3.R0);
-                    Atomic.Add(ref global[rowLo + column + 25], N3.R1);
-                    Atomic.Add(ref global[rowLo + column + 32], N4.R0);
-                    Atomic.Add(ref global[rowLo + column + 33], N4.R1);
-                    Atomic.Add(ref global[rowLo + column + 40], N5.R0);
-                    Atomic.Add(ref global[rowLo + column + 41], N5.R1);
-                    Atomic.Add(ref global[rowLo + column + 48], N6.R0);
-                    Atomic.Add(ref global[rowLo + column + 49], N6.R1);
-                    Atomic.Add(ref global[rowLo + column + 56], N7.R0);
-                    Atomic.Add(ref global[rowLo + column + 57], N7.R1);
-                    Atomic.Add(ref global[rowLo + column + 64], N8.R0);
-                    Atomic.Add(ref global[rowLo + column + 65], N8.R1);
-                    Atomic.Add(ref global[rowLo + column + 72], N9.R0);
-                    Atomic.Add(ref global[rowLo + column + 73], N9.R1);
-                    Atomic.Add(ref global[rowLo + column + 80], N10.R0);
-                    Atomic.Add(ref global[rowLo + column + 81], N10.R1);
-                    Atomic.Add(ref global[rowLo + column + 88], N11.R0);
-                    Atomic.Add(ref global[rowLo + column + 89], N11.R1);
-                    Atomic.Add(ref global[rowLo + column + 96], N12.R0);
-                    Atomic.Add(ref global[rowLo + column + 97], N12.R1);
-                    Atomic.Add(ref global[rowLo + column + 104], N13.R0);
-                    Atomic.Add(ref global[rowLo + column + 105], N13.R1);
-                    Atomic.Add(ref global[rowLo + column + 112], N14.R0);
-                    Atomic.Add(ref global[rowLo + column + 113], N14.R1);
-                    Atomic.Add(ref global[rowLo + column + 120], N15.R0);
-                    Atomic.Add(ref global[rowLo + column + 121], N15.R1);
-                }
-                if (rowHi >= 0)
-                {
-                    Atomic.Add(ref global[rowHi + column + 0], N0.R2);
-                    Atomic.Add(ref global[rowHi + column + 1], N0.R3);
-                    Atomic.Add(ref global[rowHi + column + 8], N1.R2);
-                    Atomic.Add(ref global[rowHi + column + 9], N1.R3);
-                    Atomic.Add(ref global[rowHi + column + 16], N2.R2);
-                    Atomic.Add(ref global[rowHi + column + 17], N2.R3);
-                    Atomic.Add(ref global[rowHi + column + 24], N3.R2);
-                    Atomic.Add(ref global[rowHi + column + 25], N3.R3);
-                    Atomic.Add(ref global[rowHi + column + 32], N4.R2);
-                    Atomic.Add(ref global[rowHi + column + 33], N4.R3);
-                    Atomic.Add(ref global[rowHi + column + 40], N5.R2);
-                    Atomic.Add(ref global[rowHi + column + 41], N5.R3);
-                    Atomic.Add(ref global[rowHi + column + 48], N6.R2);
-                    Atomic.Add(ref global[rowHi + column + 49], N6.R3);
-                    Atomic.Add(ref global[rowHi + column + 56], N7.R2);
-                    Atomic.Add(ref global[rowHi + column + 57], N7.R3);
-                    Atomic.Add(ref global[rowHi + column + 64], N8.R2);
-                    Atomic.Add(ref global[rowHi + column + 65], N8.R3);
-                    Atomic.Add(ref global[rowHi + column + 72], N9.R2);
-                    Atomic.Add(ref global[rowHi + column + 73], N9.R3);
-                    Atomic.Add(ref global[rowHi + column + 80], N10.R2);
-                    Atomic.Add(ref global[rowHi + column + 81], N10.R3);
-                    Atomic.Add(ref global[rowHi + column + 88], N11.R2);
-                    Atomic.Add(ref global[rowHi + column + 89], N11.R3);
-                    Atomic.Add(ref global[rowHi + column + 96], N12.R2);
-                    Atomic.Add(ref global[rowHi + column + 97], N12.R3);
-                    Atomic.Add(ref global[rowHi + column + 104], N13.R2);
-                    Atomic.Add(ref global[rowHi + column + 105], N13.R3);
-                    Atomic.Add(ref global[rowHi + column + 112], N14.R2);
-                    Atomic.Add(ref global[rowHi + column + 113], N14.R3);
-                    Atomic.Add(ref global[rowHi + column + 120], N15.R2);
-                    Atomic.Add(ref global[rowHi + column + 121], N15.R3);
-                }
-                break;
-            case AcceleratorType.CPU:
-            case AcceleratorType.OpenCL:
-            default:
-                if (rowLo >= 0)
-                {
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 0, N0.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 1, N0.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 8, N1.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 9, N1.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 16, N2.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 17, N2.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 24, N3.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 25, N3.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 32, N4.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 33, N4.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 40, N5.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 41, N5.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 48, N6.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 49, N6.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 56, N7.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 57, N7.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 64, N8.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 65, N8.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 72, N9.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 73, N9.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 80, N10.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 81, N10.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 88, N11.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 89, N11.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 96, N12.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 97, N12.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 104, N13.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 105, N13.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 112, N14.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 113, N14.R1);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 120, N15.R0);
-                    WarpEmulation.AtomicAdd(global, rowLo + column + 121, N15.R1);
-                }
-                if (rowHi >= 0)
-                {
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 0, N0.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 1, N0.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 8, N1.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 9, N1.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 16, N2.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 17, N2.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 24, N3.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 25, N3.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 32, N4.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 33, N4.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 40, N5.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 41, N5.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 48, N6.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 49, N6.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 56, N7.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 57, N7.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 64, N8.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 65, N8.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 72, N9.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 73, N9.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 80, N10.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 81, N10.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 88, N11.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 89, N11.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 96, N12.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 97, N12.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 104, N13.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 105, N13.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 112, N14.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 113, N14.R3);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 120, N15.R2);
-                    WarpEmulation.AtomicAdd(global, rowHi + column + 121, N15.R3);
-                }
-                break;
+            global.AddPair(rowLo + column + 0, N0.R0, N0.R1);
+            global.AddPair(rowLo + column + 8, N1.R0, N1.R1);
+            global.AddPair(rowLo + column + 16, N2.R0, N2.R1);
+            global.AddPair(rowLo + column + 24, N3.R0, N3.R1);
+            global.AddPair(rowLo + column + 32, N4.R0, N4.R1);
+            global.AddPair(rowLo + column + 40, N5.R0, N5.R1);
+            global.AddPair(rowLo + column + 48, N6.R0, N6.R1);
+            global.AddPair(rowLo + column + 56, N7.R0, N7.R1);
+            global.AddPair(rowLo + column + 64, N8.R0, N8.R1);
+            global.AddPair(rowLo + column + 72, N9.R0, N9.R1);
+            global.AddPair(rowLo + column + 80, N10.R0, N10.R1);
+            global.AddPair(rowLo + column + 88, N11.R0, N11.R1);
+            global.AddPair(rowLo + column + 96, N12.R0, N12.R1);
+            global.AddPair(rowLo + column + 104, N13.R0, N13.R1);
+            global.AddPair(rowLo + column + 112, N14.R0, N14.R1);
+            global.AddPair(rowLo + column + 120, N15.R0, N15.R1);
+        }
+        if (rowHi >= 0)
+        {
+            global.AddPair(rowHi + column + 0, N0.R2, N0.R3);
+            global.AddPair(rowHi + column + 8, N1.R2, N1.R3);
+            global.AddPair(rowHi + column + 16, N2.R2, N2.R3);
+            global.AddPair(rowHi + column + 24, N3.R2, N3.R3);
+            global.AddPair(rowHi + column + 32, N4.R2, N4.R3);
+            global.AddPair(rowHi + column + 40, N5.R2, N5.R3);
+            global.AddPair(rowHi + column + 48, N6.R2, N6.R3);
+            global.AddPair(rowHi + column + 56, N7.R2, N7.R3);
+            global.AddPair(rowHi + column + 64, N8.R2, N8.R3);
+            global.AddPair(rowHi + column + 72, N9.R2, N9.R3);
+            global.AddPair(rowHi + column + 80, N10.R2, N10.R3);
+            global.AddPair(rowHi + column + 88, N11.R2, N11.R3);
+            global.AddPair(rowHi + column + 96, N12.R2, N12.R3);
+            global.AddPair(rowHi + column + 104, N13.R2, N13.R3);
+            global.AddPair(rowHi + column + 112, N14.R2, N14.R3);
+            global.AddPair(rowHi + column + 120, N15.R2, N15.R3);
         }
     }
 }

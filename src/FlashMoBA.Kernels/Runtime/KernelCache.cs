@@ -30,6 +30,8 @@ internal sealed class KernelCache
         MaxDynamicSharedBytes = accelerator is CudaAccelerator cuda
             ? CudaDriver.GetDeviceAttribute(CudaDriver.DeviceAttributeMaxSharedMemoryPerBlockOptin, cuda.DeviceId)
             : int.MaxValue;
+        // Every kernel is compiled through this cache, after this point: the PTX targets sm_90.
+        if (accelerator is CudaAccelerator device) PtxTarget.Apply(device.Capabilities, device.Architecture);
     }
 
     /// <summary>The accelerator the kernels are compiled for.</summary>

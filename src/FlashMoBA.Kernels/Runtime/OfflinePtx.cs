@@ -25,8 +25,9 @@ internal sealed class OfflinePtx : IDisposable
             .Optimize(OptimizationLevel.O2)
             .Math(MathMode.Fast)
             .EnableAlgorithms());
-        backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_90),
-            CudaArchitecture.SM_90, CudaInstructionSet.ISA_84, null);
+        var capabilities = new CudaCapabilityContext(CudaArchitecture.SM_90);
+        PtxTarget.Apply(capabilities, CudaArchitecture.SM_90);
+        backend = new PTXBackend(context, capabilities, CudaArchitecture.SM_90, CudaInstructionSet.ISA_84, null);
     }
 
     /// <summary>PTX text of the explicitly grouped kernel <paramref name="kernel"/> (closed method).</summary>

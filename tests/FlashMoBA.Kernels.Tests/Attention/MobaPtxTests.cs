@@ -27,6 +27,13 @@ public sealed class MobaPtxTests
         string mma = element == typeof(Fp16Ops) ? "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32" : "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32";
         Assert.Contains(mma, ptx, StringComparison.Ordinal);
         Assert.Contains("ldmatrix.sync.aligned.m8n8.x4", ptx, StringComparison.Ordinal);
+        Assert.Contains(".target sm_90", ptx, StringComparison.Ordinal);
+        if (kernel != nameof(MobaForward.StatsKernel))
+        {
+            // The output / dQ accumulation goes out as vector reductions, none as scalar atomics.
+            Assert.Contains("red.relaxed.gpu.global.add.v2.f32", ptx, StringComparison.Ordinal);
+            Assert.DoesNotContain("atom.global.add.f32", ptx, StringComparison.Ordinal);
+        }
     }
 
     [Theory]

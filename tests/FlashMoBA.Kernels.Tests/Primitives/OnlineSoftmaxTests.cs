@@ -30,7 +30,7 @@ public sealed class OnlineSoftmaxTests(AcceleratorFixture fixture)
         public readonly ArrayView<Chunk16> K = k;
         public readonly ArrayView<Chunk16> V = v;
         public readonly ArrayView<int> LastKey = lastKey;
-        public readonly ArrayView<float> Output = output;
+        public readonly GlobalAccumulator Output = new(output);
         public readonly ArrayView<float> Lse = lse;
     }
 

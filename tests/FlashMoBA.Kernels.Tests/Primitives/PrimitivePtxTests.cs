@@ -18,4 +18,31 @@ public sealed class PrimitivePtxTests
         if (!string.IsNullOrEmpty(dump)) File.WriteAllText(Path.Combine(dump, $"mma-{element.Name}.ptx"), ptx);
         Assert.Contains(instruction, ptx, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// A register tile's atomic add becomes one <c>red.…v2.f32</c> per column pair, which ptxas only accepts
+    /// under <c>.target sm_90</c>: the offline compiler (like the CUDA kernel cache) must raise ILGPU's sm_80.
+    /// </summary>
+    [Fact]
+    public void RegisterTileAtomicAdd_CompilesToVectorReductionsForSm90()
+    {
+        using var compiler = new OfflinePtx();
+        var method = typeof(SharedMmaTests).GetMethod(nameof(SharedMmaTests.GemmKernel),
+            System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!;
+        string ptx = compiler.Compile(method.MakeGenericMethod(typeof(Fp16Ops), typeof(SharedMmaTests.Plain), typeof(SharedMmaTests.Plain), typeof(SharedMmaTests.ARegisters)));
+        var dump = Environment.GetEnvironmentVariable("FLASHMOBA_PTX_DUMP");
+        if (!string.IsNullOrEmpty(dump)) File.WriteAllText(Path.Combine(dump, "gemm-atomic-add.ptx"), ptx);
+        Assert.Contains(".target sm_90", ptx, StringComparison.Ordinal);
+        // Acc16x64F32: 8 column tiles × 2 rows per lane.
+        Assert.Equal(16, CountOf(ptx, "red.relaxed.gpu.global.add.v2.f32"));
+        Assert.DoesNotContain("atom.global.add.f32", ptx, StringComparison.Ordinal);
+    }
+
+    private static int CountOf(string text, string value)
+    {
+        int count = 0;
+        for (int at = text.IndexOf(value, StringComparison.Ordinal); at >= 0; at = text.IndexOf(value, at + 1, StringComparison.Ordinal))
+            count++;
+        return count;
+    }
 }

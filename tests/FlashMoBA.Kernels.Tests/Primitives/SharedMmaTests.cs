@@ -27,7 +27,7 @@ public sealed class SharedMmaTests(AcceleratorFixture fixture)
         public readonly ArrayView<Chunk16> B = b;
 
         /// <summary>C, 64×64 fp32, zeroed by the host and accumulated atomically.</summary>
-        public readonly ArrayView<float> C = c;
+        public readonly GlobalAccumulator C = new(c);
     }
 
     internal interface IOrientation

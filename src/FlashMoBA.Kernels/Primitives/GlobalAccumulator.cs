@@ -1,0 +1,64 @@
+using System.Runtime.CompilerServices;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+
+namespace FlashMoBA.Kernels.Primitives;
+
+/// <summary>
+/// An fp32 buffer in global memory that warps add register tiles into (the MoBA forward output, dQ).
+/// On CUDA each pair of adjacent columns a lane holds goes out as one vector reduction,
+/// <c>red.relaxed.gpu.global.add.v2.f32</c> (sm_90, PTX ISA 8.1): half the reduction instructions and
+/// half the L2 atomic requests of two scalar adds, whose 4-byte lanes only half-fill each 32-byte
+/// sector. Inline PTX needs the element's address, and ILGPU cannot form one from a view inside a
+/// kernel (DESIGN.md §5), so the host records the view's device address here, next to the view the
+/// CPU emulation uses. The kernel's PTX must target sm_90 (<see cref="Runtime.PtxTarget"/>).
+/// </summary>
+internal readonly struct GlobalAccumulator
+{
+    /// <summary>Alignment of the buffer's first element in bytes: a pair of floats is one 8-byte access.</summary>
+    public const int AlignmentBytes = 2 * sizeof(float);
+
+    /// <summary>The fp32 elements.</summary>
+    public readonly ArrayView<float> View;
+
+    /// <summary>Device address of <c>View[0]</c> (the CPU address on the CPU accelerator, where it is unused).</summary>
+    public readonly long Address;
+
+    /// <summary>
+    /// Wraps <paramref name="view"/> (host side). Throws <see cref="ArgumentException"/> when its first
+    /// element is not <see cref="AlignmentBytes"/>-aligned.
+    /// </summary>
+    public GlobalAccumulator(ArrayView<float> view)
+    {
+        View = view;
+        Address = view.IsValid && view.Length > 0 ? view.LoadEffectiveAddressAsPtr().ToInt64() : 0;
+        if (Address % AlignmentBytes != 0)
+        {
+            throw new ArgumentException(
+                $"An fp32 accumulator must start on an {AlignmentBytes}-byte boundary (vector reductions); " +
+                $"this view starts at address 0x{Address:x}.", nameof(view));
+        }
+    }
+
+    /// <summary>
+    /// Adds <paramref name="lo"/> to element <paramref name="index"/> and <paramref name="hi"/> to the next;
+    /// <paramref name="index"/> must be even. Relaxed, device scope, like <c>Atomic.Add</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void AddPair(long index, float lo, float hi)
+    {
+        switch (Accelerator.CurrentType)
+        {
+            case AcceleratorType.Cuda:
+                CudaAsm.Emit("red.relaxed.gpu.global.add.v2.f32 [%0], {%1, %2};", Address + index * sizeof(float), lo, hi);
+                break;
+            case AcceleratorType.CPU:
+            case AcceleratorType.OpenCL:
+            default:
+                WarpEmulation.AtomicAdd(View, index, lo);
+                WarpEmulation.AtomicAdd(View, index + 1, hi);
+                break;
+        }
+    }
+}
