@@ -4,13 +4,17 @@ namespace FlashMoBA.Kernels.Attention;
 
 /// <summary>
 /// How many query heads one launch of the MoBA attention passes covers. The forward's fp32 output
-/// accumulator and per-slot statistics, and the backward's fp32 dQ accumulator, are sized for one
-/// chunk of heads instead of all H, and the passes run chunk after chunk. Chunks are whole GQA groups
-/// (a KV head's query heads: the backward CTA of a KV head walks all of them). Small chunks save memory;
-/// large chunks keep the GPU busy — a launch of few CTAs ends on its slowest CTA with most SMs idle.
-/// The automatic choice takes the largest chunk whose scratch stays within <see cref="WorkspaceBudget"/>
-/// of the call's inputs and outputs, raised when needed so that every launch still has
-/// <see cref="MinWaves"/> waves of CTAs.
+/// accumulator and the backward's fp32 dQ accumulator are sized for one chunk of heads instead of all
+/// H, and the passes run chunk after chunk. Chunks are whole GQA groups (a KV head's query heads: the
+/// backward CTA of a KV head walks all of them). Small chunks save memory; large chunks keep the GPU
+/// busy — a launch of few CTAs ends on its slowest CTA (the heavily selected first blocks of each
+/// sequence run longest) with most SMs idle. The automatic choice takes the largest chunk whose scratch
+/// stays within <see cref="WorkspaceBudget"/> of the call's inputs and outputs, raised when needed so
+/// that every launch still has <see cref="MinWaves"/> waves of CTAs.
+/// <para>The forward's per-slot statistics (2·topK floats per row and head) are dead once the LSE merge
+/// has read them, before the accumulator is zeroed, so they live in the accumulator's space: one
+/// statistics pass covers a group of <see cref="StatsHeads"/> heads (d / (2·topK) chunks: 8 at
+/// d = 128, topK = 8), which keeps that pass's launches as large as the memory allows at no extra cost.</para>
 /// </summary>
 internal static class MobaHeadChunking
 {
@@ -19,9 +23,9 @@ internal static class MobaHeadChunking
 
     /// <summary>
     /// Waves of CTAs (<see cref="ForwardCtasPerMultiprocessor"/> or <see cref="BackwardCtasPerMultiprocessor"/>
-    /// per SM) every launch should have. Fewer, and the launch's tail (the heavily selected first blocks of
-    /// each sequence run longest) dominates. 3.5 rather than 4: 1024 key blocks per head (b = 2 at 64K
-    /// tokens) make 3.9 waves on the H200's 132 SMs, which measures close to unchunked (moba-h200.md).
+    /// per SM) every launch should have. Measured on the H200 (moba-h200.md, b = 2, H = 16, d = 128,
+    /// B = 128, topK = 8): the output pass over 1024 CTAs (3.9 waves: 1 head at 64K, 8 heads at 8K) runs
+    /// no slower than over all heads at once; over 256 CTAs (1 wave: 2 heads at 8K) it takes 2.1×.
     /// </summary>
     public const double MinWaves = 3.5;
 
@@ -40,7 +44,8 @@ internal static class MobaHeadChunking
         if (requested is { } heads) return Math.Min(heads, g.Heads);
         long footprint = elementBytes * (2L * g.TotalQ * g.Heads + 2L * g.TotalK * g.HeadsKv) * g.HeadDim
             + 4L * g.TotalQ * g.Heads;
-        long perHead = ForwardScratchFloats(g, 1) * 4;
+        // The statistics share the accumulator's space (see StatsHeads).
+        long perHead = 4L * g.TotalQ * g.HeadDim;
         // One CTA per (key block, query head).
         long ctasPerGroup = (long)g.TotalBlocks * g.GroupSize;
         return Choose(g, footprint, perHead, ctasPerGroup, ForwardCtasPerMultiprocessor * (long)multiprocessors);
@@ -81,12 +86,39 @@ internal static class MobaHeadChunking
         return ranges;
     }
 
-    /// <summary>Floats of the forward scratch for chunks of <paramref name="chunkHeads"/> heads: accumulator, then slot statistics.</summary>
-    public static long ForwardScratchFloats(RoutingGeometry g, int chunkHeads) =>
-        Aligned((long)g.TotalQ * chunkHeads * g.HeadDim) + 2L * g.TotalQ * chunkHeads * g.TopK;
+    /// <summary>
+    /// Query heads whose per-slot statistics (<c>[totalQ, heads, topK, 2]</c>) fit in the space of the
+    /// accumulator of <paramref name="chunkHeads"/> heads (<c>[totalQ, chunkHeads, d]</c>): chunkHeads times
+    /// d / (2·topK), at least chunkHeads, at most H.
+    /// </summary>
+    public static int StatsHeads(RoutingGeometry g, int chunkHeads) =>
+        (int)Math.Min(g.Heads, (long)chunkHeads * Math.Max(1, g.HeadDim / (2 * g.TopK)));
 
-    /// <summary>The accumulator part of a scratch, rounded up so that what follows it is 16-byte aligned.</summary>
-    public static long Aligned(long floats) => (floats + 3) / 4 * 4;
+    /// <summary>
+    /// The forward's order of work: groups of at most <paramref name="statsHeads"/> heads (one statistics
+    /// pass and LSE merge each), each split into chunks of at most <paramref name="chunkHeads"/> heads (one
+    /// zero, output pass and conversion each). <paramref name="statsHeads"/> is a multiple of
+    /// <paramref name="chunkHeads"/>, both of <paramref name="groupSize"/>.
+    /// </summary>
+    public static (MobaHeadRange Group, MobaHeadRange[] Chunks)[] ForwardPlan(int heads, int groupSize, int chunkHeads,
+        int statsHeads) =>
+        Array.ConvertAll(Split(heads, groupSize, statsHeads), group => (group,
+            Array.ConvertAll(Split(group.Count, groupSize, chunkHeads), c => new MobaHeadRange(group.First + c.First, c.Count))));
+
+    /// <summary>
+    /// Floats of the forward scratch for <paramref name="plan"/>: the largest chunk's accumulator or the
+    /// largest group's statistics, whichever is larger (they take turns in the same space).
+    /// </summary>
+    public static long ForwardScratchFloats(RoutingGeometry g, (MobaHeadRange Group, MobaHeadRange[] Chunks)[] plan)
+    {
+        long floats = 0;
+        foreach (var (group, chunks) in plan)
+        {
+            floats = Math.Max(floats, 2L * g.TotalQ * group.Count * g.TopK);
+            foreach (var chunk in chunks) floats = Math.Max(floats, (long)g.TotalQ * chunk.Count * g.HeadDim);
+        }
+        return floats;
+    }
 
     /// <summary>The largest chunk of whole groups within the budget, raised to the wave floor, capped at H.</summary>
     private static int Choose(RoutingGeometry g, long footprintBytes, long scratchBytesPerHead, long ctasPerGroup,

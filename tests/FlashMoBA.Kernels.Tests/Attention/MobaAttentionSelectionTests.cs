@@ -8,7 +8,8 @@ namespace FlashMoBA.Kernels.Tests.Attention;
 /// concerns at tiny sizes (CPU emulation of tensor cores is slow): ragged lengths, varlen batches with
 /// Nq &lt; Nk and Nq &gt; Nk (rows with p &lt; 0 attend to nothing), GQA and MQA, later blocks in a causal
 /// selection (fully masked), rows selecting nothing, every B ∈ {16, 32, 64} and topK ∈ {1, 2, 4}; head
-/// chunking forced to one KV group, to uneven chunks of two and one groups, and left automatic.
+/// chunking forced to one KV group, to uneven chunks of two and one groups, with one statistics pass per
+/// chunk or per several chunks, and left automatic.
 /// </summary>
 [Collection(AcceleratorCollection.Name)]
 public sealed class MobaAttentionSelectionTests(AcceleratorFixture fixture)
@@ -22,6 +23,9 @@ public sealed class MobaAttentionSelectionTests(AcceleratorFixture fixture)
     [InlineData(ElementType.Float16, 128, true, 64, 1, new[] { 70 }, new[] { 70 }, 3, 3, 13, 2)]
     // d = 128 bf16, GQA, causal with Nq > Nk; automatic chunks.
     [InlineData(ElementType.BFloat16, 128, true, 16, 4, new[] { 26, 18 }, new[] { 40, 13 }, 2, 1, 14, null)]
+    // topK = 32 at d = 64: a group's statistics fill the accumulator's space, so each chunk of one KV
+    // group has its own statistics pass (two groups).
+    [InlineData(ElementType.Float16, 64, true, 16, 32, new[] { 40, 23 }, new[] { 40, 23 }, 4, 2, 15, 2)]
     public void ForwardBackward_RandomSelection_MatchesReference(ElementType type, int headDim, bool causal,
         int blockSize, int topK, int[] lengthsQ, int[] lengthsK, int heads, int headsKv, int seed, int? headChunk)
     {

@@ -62,12 +62,39 @@ public sealed class MobaHeadChunkingTests
         double waves = (double)g.TotalBlocks * chunk / (MobaHeadChunking.ForwardCtasPerMultiprocessor * H200Multiprocessors);
         Assert.True(waves >= MobaHeadChunking.MinWaves, $"{waves} waves at N={seqlen}");
         long footprint = Fp16Bytes * 4L * g.TotalQ * g.Heads * g.HeadDim + 4L * g.TotalQ * g.Heads;
-        long scratch = 4 * MobaHeadChunking.ForwardScratchFloats(g, chunk);
+        var plan = MobaHeadChunking.ForwardPlan(g.Heads, g.GroupSize, chunk, MobaHeadChunking.StatsHeads(g, chunk));
+        long scratch = 4 * MobaHeadChunking.ForwardScratchFloats(g, plan);
+        Assert.Equal(4L * g.TotalQ * chunk * g.HeadDim, scratch); // the statistics fit in the accumulator's space
         // Within budget, or the smallest chunk that reaches the wave floor.
         double fewerWaves = (double)g.TotalBlocks * (chunk - 1)
             / (MobaHeadChunking.ForwardCtasPerMultiprocessor * H200Multiprocessors);
         Assert.True(scratch <= MobaHeadChunking.WorkspaceBudget * footprint || fewerWaves < MobaHeadChunking.MinWaves,
             $"scratch {scratch} of {footprint} at N={seqlen}");
+    }
+
+    [Theory]
+    [InlineData(128, 8, 1, 8)] // d / (2 topK) = 8 chunks of statistics per accumulator
+    [InlineData(128, 8, 4, 16)] // capped at H
+    [InlineData(64, 64, 2, 2)] // statistics larger than the accumulator: one chunk per group
+    public void StatsHeads_FitInTheAccumulatorsSpace(int headDim, int topK, int chunkHeads, int expected)
+    {
+        var g = RoutingGeometry.Create([0, 4096], [0, 4096], 16, 16, headDim, 128, topK, true, ElementType.Float16);
+        Assert.Equal(expected, MobaHeadChunking.StatsHeads(g, chunkHeads));
+    }
+
+    [Fact]
+    public void ForwardPlan_GroupsOfChunks_CoverEveryHeadOnce()
+    {
+        var plan = MobaHeadChunking.ForwardPlan(heads: 12, groupSize: 2, chunkHeads: 2, statsHeads: 8);
+
+        Assert.Equal([(0, 6), (6, 6)], plan.Select(p => (p.Group.First, p.Group.Count)));
+        Assert.Equal([0, 2, 4, 6, 8, 10], plan.SelectMany(p => p.Chunks).Select(c => c.First));
+        Assert.All(plan.SelectMany(p => p.Chunks), c => Assert.Equal(2, c.Count));
+        Assert.All(plan, p => Assert.Equal(p.Group.Count, p.Chunks.Sum(c => c.Count)));
+
+        var g = RoutingGeometry.Create([0, 100], [0, 100], 12, 6, 64, 16, 3, true, ElementType.Float16);
+        // Largest of 2 heads × 64 accumulator floats and 6 heads × 2 × 3 statistics floats, per row.
+        Assert.Equal(100L * Math.Max(2 * 64, 6 * 2 * 3), MobaHeadChunking.ForwardScratchFloats(g, plan));
     }
 
     [Theory]

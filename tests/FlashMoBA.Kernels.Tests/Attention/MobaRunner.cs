@@ -1,4 +1,5 @@
 using FlashMoBA.Kernels.Attention;
+using FlashMoBA.Kernels.Routing;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -49,8 +50,7 @@ internal static class MobaRunner
         using var forward = attention.AllocateForward(q, k, v, batch, config, weights);
         Poison(forward.Output, MobaHost.NaN<T>());
         Poison(forward.Lse, float.NaN);
-        int forwardChunk = LargestChunk(testCase, attention.ForwardChunkHeads<T>(forward.Problem));
-        PoisonScratch(attention, (long)shape.TotalQ * forwardChunk * shape.HeadDim, 2L * shape.TotalQ * forwardChunk * testCase.TopK);
+        PoisonForwardScratch(attention, forward.Problem.Geometry, attention.ForwardChunkHeads<T>(forward.Problem));
         if (selection is null)
             attention.Forward(q, k, v, batch, config, forward, weights);
         else
@@ -68,7 +68,7 @@ internal static class MobaRunner
         Poison(gradients.DV, MobaHost.NaN<T>());
         if (gradients.DW is { } dw) Poison(dw, float.NaN);
         int backwardChunk = LargestChunk(testCase, attention.BackwardChunkHeads<T>(forward.Problem));
-        PoisonScratch(attention, (long)shape.TotalQ * backwardChunk * shape.HeadDim, (long)shape.Heads * shape.TotalQ);
+        PoisonBackwardScratch(attention, (long)shape.TotalQ * backwardChunk * shape.HeadDim, (long)shape.Heads * shape.TotalQ);
         attention.Backward(dOut, q, k, v, forward, batch, config, gradients, weights);
         return new MobaRun(output, lse, topkIndex,
             MobaHost.FromStorage(gradients.DQ.Download()),
@@ -90,11 +90,25 @@ internal static class MobaRunner
         MobaHeadChunking.Split(testCase.Heads, testCase.Heads / testCase.HeadsKv, chunkHeads).Max(c => c.Count);
 
     /// <summary>
-    /// NaN into the scratch the kernels read after writing (per-slot statistics, D), laid out as the passes
-    /// will lay it out for their largest chunk of heads. The fp32 accumulator itself is left alone: the
-    /// library zeroes it, and an atomic add on NaN never finishes on the CPU.
+    /// NaN into the forward's scratch region, which holds the per-slot statistics (read after writing) and
+    /// then the fp32 accumulator (which the library zeroes first: an atomic add on NaN never finishes on the CPU).
     /// </summary>
-    private static void PoisonScratch(MobaAttention attention, long accumulatorFloats, long extraFloats)
+    private static void PoisonForwardScratch(MobaAttention attention, RoutingGeometry geometry, int chunkHeads)
+    {
+        var plan = MobaHeadChunking.ForwardPlan(geometry.Heads, geometry.GroupSize, chunkHeads,
+            MobaHeadChunking.StatsHeads(geometry, chunkHeads));
+        var stream = attention.Accelerator.DefaultStream;
+        var (region, _) = attention.Workspace.Get(stream, MobaHeadChunking.ForwardScratchFloats(geometry, plan), 0);
+        if (region.Length > 0) region.Cast<byte>().MemSet(stream, 0xFF);
+        stream.Synchronize();
+    }
+
+    /// <summary>
+    /// NaN into D, laid out as the backward will lay it out after the dQ accumulator of its largest chunk
+    /// of heads. The accumulator itself is left alone: the library zeroes it, and an atomic add on NaN
+    /// never finishes on the CPU.
+    /// </summary>
+    private static void PoisonBackwardScratch(MobaAttention attention, long accumulatorFloats, long extraFloats)
     {
         var stream = attention.Accelerator.DefaultStream;
         var (_, extra) = attention.Workspace.Get(stream, accumulatorFloats, extraFloats);
