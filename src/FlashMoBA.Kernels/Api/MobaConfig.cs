@@ -111,8 +111,9 @@ public sealed record MobaConfig
 
     /// <summary>
     /// Query heads whose attention passes run at once (head chunking): the forward's fp32 output
-    /// accumulator and per-slot statistics, and the backward's fp32 dQ accumulator, are sized for this
-    /// many heads instead of all H, and the passes run chunk after chunk. null (the default) chooses
+    /// accumulator (whose space also holds the per-slot statistics before it is zeroed) and the backward's
+    /// fp32 dQ accumulator are sized for this many heads instead of all H, and the passes run chunk after
+    /// chunk. null (the default) chooses
     /// automatically: the scratch stays within about 5% of the call's inputs and outputs unless that
     /// would leave a launch with fewer than about four waves of CTAs on the GPU. Otherwise at least 1
     /// and a multiple of the GQA group size H/Hk (checked against the tensors by
