@@ -32,7 +32,7 @@ internal static class MobaHeadChunking
     /// <summary>CTAs of the forward output pass resident per SM (81 KB of shared memory each).</summary>
     public const int ForwardCtasPerMultiprocessor = 2;
 
-    /// <summary>CTAs of the backward resident per SM (256 threads at ~170 registers).</summary>
+    /// <summary>CTAs of the backward resident per SM (256 threads at 168–220 registers).</summary>
     public const int BackwardCtasPerMultiprocessor = 1;
 
     /// <summary>
