@@ -189,10 +189,10 @@ internal static partial class MobaBackward
         /// <summary>Global chunk addresses in q (and dO) of the located chunks.</summary>
         public readonly StageAddresses Addresses(int queryStart, int heads, int head, int chunksPerRow, int thread) => new()
         {
-            A0 = Address(Row0, queryStart, heads, head, chunksPerRow, thread),
-            A1 = Address(Row1, queryStart, heads, head, chunksPerRow, thread + Threads),
-            A2 = Address(Row2, queryStart, heads, head, chunksPerRow, thread + 2 * Threads),
-            A3 = Address(Row3, queryStart, heads, head, chunksPerRow, thread + 3 * Threads),
+            A0 = MobaGatheredChunk.Address(Row0, queryStart, heads, head, chunksPerRow, thread),
+            A1 = MobaGatheredChunk.Address(Row1, queryStart, heads, head, chunksPerRow, thread + Threads),
+            A2 = MobaGatheredChunk.Address(Row2, queryStart, heads, head, chunksPerRow, thread + 2 * Threads),
+            A3 = MobaGatheredChunk.Address(Row3, queryStart, heads, head, chunksPerRow, thread + 3 * Threads),
         };
 
         private static int RowOf(in MobaBackwardArgs args, in MobaSegmentCursor cursor, int chunksPerRow, int index)
@@ -200,9 +200,6 @@ internal static partial class MobaBackward
             int row = index / chunksPerRow;
             return row < BlockM && cursor.Valid ? cursor.LocalRow(args, row) : -1;
         }
-
-        private static long Address(int localRow, int queryStart, int heads, int head, int chunksPerRow, int index) =>
-            localRow < 0 ? -1 : ((long)(queryStart + localRow) * heads + head) * chunksPerRow + index % chunksPerRow;
     }
 
     /// <summary>

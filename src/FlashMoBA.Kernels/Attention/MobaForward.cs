@@ -118,7 +118,10 @@ internal static partial class MobaForward
     /// <summary>
     /// Pass 2: with the final LSE of every row known, adds <c>P·V</c> with
     /// <c>P = 2^(s·scale·log2 e − LSE·log2 e)</c> — this block's share of the normalised output — into the
-    /// fp32 accumulator <c>[totalQ, chunk heads, d]</c> with one atomic add per element and (row, block).
+    /// fp32 accumulator <c>[totalQ, chunk heads, d]</c> with one vector reduction per element pair and (row, block).
+    /// Software-pipelined like the backward: the next query tile's row indices are loaded when the
+    /// current tile starts, its q chunks and LSEs after the first key tile's scores, and both are
+    /// stored into shared memory only when the CTA is done with the current tile.
     /// </summary>
     internal static void OutputKernel<TElem, THeadDim>(MobaForwardArgs args)
         where TElem : struct, IElementOps
@@ -143,19 +146,19 @@ internal static partial class MobaForward
         bool resident = block.KeyEnd - block.KeyStart <= ResidentKeys;
         if (resident) LoadKeysAndValues(args, layout, shared, block, kvHead, block.KeyStart, thread);
 
+        // Prologue: the first tile's rows and q chunks.
+        int segmentFirst = args.Routing.SegmentOffsets[segment];
+        var staged = PendingQueryRows.Locate(args, segmentFirst, count, 0, chunksPerRow, thread)
+            .Issue(args, block, head, chunksPerRow, thread);
+
         for (int tileStart = 0; tileStart < count; tileStart += BlockM)
         {
+            // The previous tile's readers are done: this tile's loads go to shared memory.
             Group.Barrier();
-            if (thread < BlockM)
-            {
-                int localRow = tileStart + thread < count
-                    ? args.Routing.SegmentRows[args.Routing.SegmentOffsets[segment] + tileStart + thread]
-                    : -1;
-                LoadRow(rows, thread, localRow, block, head, args, chunksPerRow, statsSlot: false);
-            }
+            staged.Store(shared, layout, rows, thread);
             Group.Barrier();
-            TileGather.GlobalToShared(args.Q, new TableRows(rows.FirstChunk), shared, layout.Queries, BlockM, thread, Threads);
-            Group.Barrier();
+            var next = PendingQueryRows.Locate(args, segmentFirst, count, tileStart + BlockM, chunksPerRow, thread);
+            bool nextIssued = false;
 
             int lastLo = rows.LastKey[rowLo], lastHi = rows.LastKey[rowHi], tileLast = rows.LastKey[0];
             float lseLo = rows.LseLog2[rowLo], lseHi = rows.LseLog2[rowHi];
@@ -175,6 +178,13 @@ internal static partial class MobaForward
                 {
                     var scores = default(Acc16x64F32);
                     queryRows.Scores<TElem, THeadDim>(ref scores, words, keys, tileKey - chunkStart);
+                    if (!nextIssued)
+                    {
+                        // The next tile's row indices have arrived by now: issue its dependent loads, which
+                        // then have the rest of this tile's MMAs to land.
+                        staged = next.Issue(args, block, head, chunksPerRow, thread);
+                        nextIssued = true;
+                    }
                     if (tileKey + KeyTile - 1 > tileLast) scores.MaskColumns(tileKey, lastLo, lastHi);
                     // Padding rows carry LSE +∞, so their probabilities are exactly 0.
                     scores.Exp2Rows(args.ScaleLog2, lseLo, lseHi, out _, out _);
@@ -184,6 +194,8 @@ internal static partial class MobaForward
                         outRight.Mma<TElem, TileB>(probabilities, words, values, 64, tileKey - chunkStart);
                 }
             }
+
+            if (!nextIssued) staged = next.Issue(args, block, head, chunksPerRow, thread);
 
             long outLo = args.Chunk.AccumulatorElement(rows.FirstChunk[rowLo], chunksPerRow, args.Heads, 0);
             long outHi = args.Chunk.AccumulatorElement(rows.FirstChunk[rowHi], chunksPerRow, args.Heads, 0);
