@@ -10,7 +10,7 @@ namespace FlashMoBA.Cli.Bench;
 /// (one line per N). JSON fields are camelCase: date, command, device, mode, subjectName, baselineName,
 /// batch, heads, headsKv, headDim, dType, causal, blockSize, topK, warmup, repeats and rows[] of
 /// {seqlen, subject{medianMs,minMs,maxMs,meanMs,samplesMs}, baseline, subjectFlops, peakDeviceBytes,
-/// note, speedup, tflops}.
+/// baselinePeakDeviceBytes, note, speedup, memoryRatio, tflops}.
 /// </summary>
 internal static class BenchFiles
 {
@@ -18,7 +18,8 @@ internal static class BenchFiles
     public static readonly string[] CsvColumns =
     [
         "seqlen", "subject_median_ms", "subject_min_ms", "subject_max_ms", "baseline_median_ms",
-        "baseline_min_ms", "baseline_max_ms", "speedup", "tflops", "peak_device_bytes", "note",
+        "baseline_min_ms", "baseline_max_ms", "speedup", "tflops", "peak_device_bytes", "baseline_peak_device_bytes",
+        "memory_ratio", "note",
     ];
 
     private static readonly JsonSerializerOptions JsonOptions = new()
@@ -45,6 +46,8 @@ internal static class BenchFiles
                 Num(row.Baseline?.MedianMs), Num(row.Baseline?.MinMs), Num(row.Baseline?.MaxMs),
                 Num(row.Speedup), Num(row.Tflops),
                 row.PeakDeviceBytes?.ToString(CultureInfo.InvariantCulture) ?? "",
+                row.BaselinePeakDeviceBytes?.ToString(CultureInfo.InvariantCulture) ?? "",
+                Num(row.MemoryRatio),
                 Quote(row.Note),
             ];
             csv.AppendLine(string.Join(',', cells));

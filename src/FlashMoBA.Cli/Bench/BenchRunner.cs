@@ -7,8 +7,8 @@ namespace FlashMoBA.Cli.Bench;
 
 /// <summary>
 /// Times a subject target (and an optional baseline) over a list of shapes: warm-up iterations, then
-/// each repeat between two profiling markers (CUDA events on a GPU), median and spread of the repeats.
-/// Stops the sweep at the first shape the subject cannot allocate.
+/// each repeat between two profiling markers (CUDA events on a GPU), median and spread of the repeats,
+/// and the peak device memory of each. Stops the sweep at the first shape the subject cannot allocate.
 /// </summary>
 internal sealed class BenchRunner(DeviceSession session, ProgressBar progress)
 {
@@ -34,6 +34,7 @@ internal sealed class BenchRunner(DeviceSession session, ProgressBar progress)
             progress.Done();
 
             TimingStats? baselineTiming = null;
+            long? baselinePeak = null;
             string note = subjectNote;
             if (baseline is not null)
             {
@@ -44,12 +45,12 @@ internal sealed class BenchRunner(DeviceSession session, ProgressBar progress)
                 }
                 else
                 {
-                    (baselineTiming, _, string baselineNote) = Measure(context, baseline, shape, pass);
+                    (baselineTiming, baselinePeak, string baselineNote) = Measure(context, baseline, shape, pass);
                     note = Join(note, baselineNote);
                 }
                 progress.Done();
             }
-            rows.Add(new BenchRow(shape.Seqlen, subjectTiming, baselineTiming, subject.Flops(shape, pass), peak, note));
+            rows.Add(new BenchRow(shape.Seqlen, subjectTiming, baselineTiming, subject.Flops(shape, pass), peak, baselinePeak, note));
             if (subjectTiming is null) break; // larger N will not fit either
         }
         progress.Finish();

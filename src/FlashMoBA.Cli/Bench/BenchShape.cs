@@ -11,15 +11,16 @@ namespace FlashMoBA.Cli.Bench;
 /// <param name="Causal">Causal masking.</param>
 /// <param name="ElementType">Storage type.</param>
 /// <param name="Seed">Seed of the random inputs.</param>
+/// <param name="HeadChunk">MoBA query heads per chunk of the attention passes; null for the library's automatic choice.</param>
 internal sealed record BenchShape(
     int Batch, int Seqlen, int Heads, int HeadsKv, int HeadDim, int BlockSize, int TopK, bool Causal,
-    ElementType ElementType, int Seed)
+    ElementType ElementType, int Seed, int? HeadChunk = null)
 {
     /// <summary>The varlen batch: <see cref="Batch"/> equal sequences.</summary>
     public VarlenBatch VarlenBatch => VarlenBatch.Uniform(Batch, Seqlen);
 
     /// <summary>The MoBA configuration.</summary>
-    public MobaConfig Config => new(BlockSize, TopK) { Causal = Causal, ElementType = ElementType };
+    public MobaConfig Config => new(BlockSize, TopK) { Causal = Causal, ElementType = ElementType, HeadChunk = HeadChunk };
 
     /// <summary>Total tokens b·N.</summary>
     public int TotalTokens => checked(Batch * Seqlen);

@@ -2,7 +2,10 @@ using FlashMoBA.Cli.Text;
 
 namespace FlashMoBA.Cli.Bench;
 
-/// <summary>The bench result as a text table: N, subject ms ± spread, baseline ms, speedup, TFLOP/s, peak memory.</summary>
+/// <summary>
+/// The bench result as a text table: N, subject ms ± spread, baseline ms, speedup, TFLOP/s, peak memory of
+/// the subject and of the baseline, and their ratio.
+/// </summary>
 internal static class BenchTable
 {
     /// <summary>Writes the table and the notes.</summary>
@@ -10,7 +13,8 @@ internal static class BenchTable
     {
         string subject = report.SubjectName;
         var table = report.BaselineName is { } baseline
-            ? new TextTable("N", $"{subject} ms", "±%", $"{baseline} ms", "speedup", "TFLOP/s", "peak mem")
+            ? new TextTable("N", $"{subject} ms", "±%", $"{baseline} ms", "speedup", "TFLOP/s", "peak mem",
+                $"{Target(baseline)} mem", $"mem ×{Target(baseline)}")
             : new TextTable("N", $"{subject} ms", "±%", "TFLOP/s", "peak mem");
         foreach (var row in report.Rows)
         {
@@ -22,7 +26,9 @@ internal static class BenchTable
             {
                 string baseMs = row.Baseline is { } b ? Units.Num(b.MedianMs, "0.000") : "-";
                 string speedup = row.Speedup is { } x ? Units.Num(x, "0.00") + "x" : "-";
-                table.Add(Units.Tokens(row.Seqlen), ms, spread, baseMs, speedup, tflops, memory);
+                string baseMemory = row.BaselinePeakDeviceBytes is { } bp ? Units.Bytes(bp) : "-";
+                string ratio = row.MemoryRatio is { } r ? Units.Num(r, "0.00") + "x" : "-";
+                table.Add(Units.Tokens(row.Seqlen), ms, spread, baseMs, speedup, tflops, memory, baseMemory, ratio);
             }
             else
             {
@@ -33,4 +39,7 @@ internal static class BenchTable
         foreach (var row in report.Rows.Where(r => r.Note.Length > 0))
             writer.WriteLine($"N={Units.Tokens(row.Seqlen)}: {row.Note}");
     }
+
+    /// <summary>The target of a "target pass" label ("dense" of "dense fwd").</summary>
+    private static string Target(string label) => label.Split(' ')[0];
 }

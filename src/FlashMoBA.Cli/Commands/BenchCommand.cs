@@ -90,6 +90,9 @@ internal sealed class BenchCommand(BenchOptions options, TextWriter stdout, Text
             throw UsageException.From(ex, ex.ParamName == "topK" ? "--top-k" : "--block-size");
         }
 
+        if (options.HeadChunk is { } chunk && (chunk < 1 || chunk % (heads / headsKv) != 0))
+            throw new UsageException($"--head-chunk {chunk} must be >= 1 and a multiple of --heads / --heads-kv = {heads / headsKv}");
+
         List<int> seqlens = options.Seqlens.ToList();
         if (seqlens.Count == 0)
         {
@@ -104,7 +107,7 @@ internal sealed class BenchCommand(BenchOptions options, TextWriter stdout, Text
             if ((long)n * batch > int.MaxValue) throw new UsageException($"--seqlen {n} x --batch {batch} exceeds {int.MaxValue} tokens");
         }
         return seqlens.Select(n => new BenchShape(batch, n, heads, headsKv, headDim, blockSize, topK, !options.NonCausal,
-            options.DType.ToElementType(), options.Seed)).ToList();
+            options.DType.ToElementType(), options.Seed, options.HeadChunk)).ToList();
     }
 
     private string Available() => Targets.Count == 0 ? "none" : string.Join(", ", Targets.Keys.Order());

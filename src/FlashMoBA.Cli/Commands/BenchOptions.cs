@@ -52,6 +52,10 @@ internal sealed class BenchOptions
     [Option("top-k", HelpText = "MoBA top-k (default: 8 on GPU, 2 on CPU).")]
     public int? TopK { get; set; }
 
+    /// <summary>MoBA head chunk.</summary>
+    [Option("head-chunk", HelpText = "MoBA query heads per chunk of the attention passes, a multiple of H/Hk (default: automatic, see MobaConfig.HeadChunk).")]
+    public int? HeadChunk { get; set; }
+
     /// <summary>Storage type.</summary>
     [Option("dtype", Default = DTypeChoice.Fp16, HelpText = "fp16 | bf16.")]
     public DTypeChoice DType { get; set; }

@@ -17,8 +17,18 @@ internal sealed class MobaVerifyFamily : IVerifyFamily
     /// <inheritdoc/>
     public int Order => 40;
 
-    /// <inheritdoc/>
-    public IEnumerable<VerifyCase> Cases(VerifySizes sizes) => VerifyCases.Standard(sizes);
+    /// <summary>
+    /// The standard cases, plus the ragged and GQA ones again with the attention passes forced to run one
+    /// KV group of query heads at a time (on a GPU the automatic choice keeps such small problems whole).
+    /// </summary>
+    public IEnumerable<VerifyCase> Cases(VerifySizes sizes)
+    {
+        var standard = VerifyCases.Standard(sizes).ToList();
+        var chunked = standard
+            .Where(c => c.Name is "ragged" or "gqa" && c.Heads > c.Heads / c.HeadsKv)
+            .Select(c => c with { HeadChunk = c.Heads / c.HeadsKv, Seed = c.Seed + 1000 });
+        return standard.Concat(chunked.ToList());
+    }
 
     /// <inheritdoc/>
     public IEnumerable<VerifyCheck> Run(VerifyContext context, VerifyCase testCase) =>

@@ -22,6 +22,9 @@ internal sealed record VerifyCase(
     /// <summary>Key-convolution width for families that apply it (null: none).</summary>
     public int? KeyConvWidth { get; init; }
 
+    /// <summary>MoBA query heads per chunk of the attention passes (null: the library's automatic choice).</summary>
+    public int? HeadChunk { get; init; }
+
     /// <summary>A family's own description of the case, replacing the generated <see cref="Label"/>.</summary>
     public string? CustomLabel { get; init; }
 
@@ -29,7 +32,10 @@ internal sealed record VerifyCase(
     public VarlenBatch Batch => VarlenBatch.FromLengths(LengthsQ, LengthsK);
 
     /// <summary>The MoBA configuration of the case.</summary>
-    public MobaConfig Config => new(BlockSize, TopK) { Causal = Causal, ElementType = ElementType, KeyConvWidth = KeyConvWidth };
+    public MobaConfig Config => new(BlockSize, TopK)
+    {
+        Causal = Causal, ElementType = ElementType, KeyConvWidth = KeyConvWidth, HeadChunk = HeadChunk,
+    };
 
     /// <summary>The same problem as the reference describes it.</summary>
     public AttentionShape ReferenceShape => AttentionShape.FromLengths(LengthsQ, LengthsK, Heads, HeadsKv, HeadDim);
@@ -45,7 +51,8 @@ internal sealed record VerifyCase(
                 : $"q={Join(LengthsQ)} k={Join(LengthsK)}";
             string dtype = ElementType == ElementType.Float16 ? "fp16" : "bf16";
             string conv = KeyConvWidth is { } w ? $" kconv{w}" : "";
-            return $"{Name} {lengths} H{Heads}/{HeadsKv} d{HeadDim} B{BlockSize} k{TopK} {(Causal ? "causal" : "full")}{conv} {dtype}";
+            string chunk = HeadChunk is { } c ? $" chunk{c}" : "";
+            return $"{Name} {lengths} H{Heads}/{HeadsKv} d{HeadDim} B{BlockSize} k{TopK} {(Causal ? "causal" : "full")}{conv}{chunk} {dtype}";
         }
     }
 

@@ -25,7 +25,7 @@ public static class AttentionShapes
     /// <exception cref="ArgumentNullException"><paramref name="batch"/> or <paramref name="config"/> is null.</exception>
     /// <exception cref="ArgumentException">A rule is broken: rank ≠ 3 or a dimension &lt; 1; totalQ ≠
     /// batch.TotalQ or totalK ≠ batch.TotalK; v's shape ≠ k's; H % Hk ≠ 0; k or v head dim ≠ q's; d not in
-    /// <see cref="SupportedHeadDims"/>.</exception>
+    /// <see cref="SupportedHeadDims"/>; <see cref="MobaConfig.HeadChunk"/> set but not a multiple of H / Hk.</exception>
     public static AttentionDims Validate(ReadOnlySpan<int> q, ReadOnlySpan<int> k, ReadOnlySpan<int> v,
         VarlenBatch batch, MobaConfig config)
     {
@@ -56,6 +56,11 @@ public static class AttentionShapes
         if (!SupportedHeadDims.Contains(headDim))
             throw new ArgumentException(
                 $"head dim d = {headDim} is not supported; supported: {string.Join(", ", SupportedHeadDims.ToArray())}.", nameof(q));
+
+        if (config.HeadChunk is { } chunk && chunk % (heads / headsKv) != 0)
+            throw new ArgumentException(
+                $"config.HeadChunk = {chunk} must be a multiple of the GQA group size H / Hk = {heads / headsKv} "
+                + "(chunks are whole groups).", nameof(config));
 
         return new AttentionDims(totalQ, totalK, heads, headsKv, headDim, config.ResolveSoftmaxScale(headDim));
     }

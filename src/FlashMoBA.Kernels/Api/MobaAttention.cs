@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FlashMoBA.Kernels.Attention;
 using FlashMoBA.Kernels.KeyConv;
 using FlashMoBA.Kernels.Routing;
@@ -21,7 +22,8 @@ namespace FlashMoBA;
 /// <para>Every argument is validated before anything is launched (<see cref="ArgumentException"/>
 /// naming the argument). Work is enqueued on the accelerator's default stream and not awaited:
 /// downloading a result (<see cref="DeviceTensor{T}.Download"/>) or <see cref="Synchronize"/> waits for it.
-/// An instance is not thread-safe; it keeps one scratch buffer that grows to the largest problem seen.</para>
+/// An instance is not thread-safe; it keeps one scratch buffer that grows to the largest problem seen
+/// (a few percent of the inputs and outputs: see <see cref="MobaConfig.HeadChunk"/>).</para>
 /// </remarks>
 public sealed partial class MobaAttention : IDisposable
 {
@@ -267,6 +269,18 @@ public sealed partial class MobaAttention : IDisposable
     /// <summary>The scratch buffer (tests poison it to prove that every value read is first written).</summary>
     internal MobaWorkspace Workspace => workspace;
 
+    /// <summary>Query heads per chunk of the forward passes of <paramref name="problem"/> on this accelerator.</summary>
+    internal int ForwardChunkHeads<T>(MobaProblem problem)
+        where T : unmanaged =>
+        MobaHeadChunking.ForwardHeads(problem.Geometry, Unsafe.SizeOf<T>(), problem.Config.HeadChunk,
+            Accelerator.NumMultiprocessors);
+
+    /// <summary>Query heads (whole groups) per chunk of the backward of <paramref name="problem"/> on this accelerator.</summary>
+    internal int BackwardChunkHeads<T>(MobaProblem problem)
+        where T : unmanaged =>
+        MobaHeadChunking.BackwardHeads(problem.Geometry, Unsafe.SizeOf<T>(), problem.Config.HeadChunk,
+            Accelerator.NumMultiprocessors);
+
     private void EnqueueForward<T>(DeviceTensor<T> q, DeviceTensor<T> k, DeviceTensor<T> v,
         DeviceTensor<float>? keyConvWeights, MobaForwardResult<T> result, int[]? selection)
         where T : unmanaged
@@ -295,7 +309,8 @@ public sealed partial class MobaAttention : IDisposable
             stages?.Mark(stream, "router.index");
         }
         MobaPasses.Forward(cache, stream, plan, result.LaunchOrder.View, problem.Scale, q.View.AsContiguous(), keys,
-            v.View.AsContiguous(), result.Output.View.AsContiguous(), result.Lse.View.AsContiguous(), workspace, stages);
+            v.View.AsContiguous(), result.Output.View.AsContiguous(), result.Lse.View.AsContiguous(), workspace,
+            ForwardChunkHeads<T>(problem), stages);
     }
 
     private void EnqueueBackward<T>(DeviceTensor<T> dOut, DeviceTensor<T> q, DeviceTensor<T> k, DeviceTensor<T> v,
@@ -311,7 +326,7 @@ public sealed partial class MobaAttention : IDisposable
         MobaPasses.Backward(cache, stream, plan, forward.LaunchOrder.View, problem.Scale, q.View.AsContiguous(), keys,
             v.View.AsContiguous(), forward.Output.View.AsContiguous(), forward.Lse.View.AsContiguous(),
             dOut.View.AsContiguous(), gradients.DQ.View.AsContiguous(), dKeys, gradients.DV.View.AsContiguous(), workspace,
-            stages);
+            BackwardChunkHeads<T>(problem), stages);
         if (problem.KeyConv is { } conv && gradients.DW is { } dw && gradients.DWPartials is { } partials)
         {
             KeyConvolution.Backward<T>(stream, k.View.AsContiguous(), plan.CuSeqlensK.View, keyConvWeights!.View.AsContiguous(),

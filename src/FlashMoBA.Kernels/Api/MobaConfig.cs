@@ -2,7 +2,8 @@ namespace FlashMoBA;
 
 /// <summary>
 /// Parameters of a MoBA attention call (DESIGN.md §3): key-block size, how many blocks each query
-/// row attends to, causal masking, softmax scale, storage type and optional key convolution.
+/// row attends to, causal masking, softmax scale, storage type, optional key convolution and how many
+/// query heads the attention passes process at once.
 /// </summary>
 /// <remarks>
 /// Every setting is checked when it is set, so an instance is always valid on its own; rules that
@@ -41,6 +42,7 @@ public sealed record MobaConfig
     private readonly int _topK;
     private readonly double? _softmaxScale;
     private readonly int? _keyConvWidth;
+    private readonly int? _headChunk;
     private readonly ElementType _elementType = ElementType.Float16;
 
     /// <summary>Key-block size B (tokens per routing block); ≥ 16 and a multiple of 16.</summary>
@@ -104,6 +106,30 @@ public sealed record MobaConfig
                 throw new ArgumentOutOfRangeException(nameof(KeyConvWidth), value,
                     "KeyConvWidth must be 3 or 5, or null for no key convolution.");
             _keyConvWidth = value;
+        }
+    }
+
+    /// <summary>
+    /// Query heads whose attention passes run at once (head chunking): the forward's fp32 output
+    /// accumulator (whose space also holds the per-slot statistics before it is zeroed) and the backward's
+    /// fp32 dQ accumulator are sized for this many heads instead of all H, and the passes run chunk after
+    /// chunk. null (the default) chooses
+    /// automatically: the scratch stays within about 5% of the call's inputs and outputs unless that
+    /// would leave a launch with fewer than about four waves of CTAs on the GPU. Otherwise at least 1
+    /// and a multiple of the GQA group size H/Hk (checked against the tensors by
+    /// <see cref="AttentionShapes.Validate(ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{int}, VarlenBatch, MobaConfig)"/>);
+    /// values of H or more run all heads at once. Results do not depend on it.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to zero or a negative number.</exception>
+    public int? HeadChunk
+    {
+        get => _headChunk;
+        init
+        {
+            if (value is { } heads && heads < 1)
+                throw new ArgumentOutOfRangeException(nameof(HeadChunk), value,
+                    "HeadChunk must be >= 1 (query heads per chunk), or null for the automatic choice.");
+            _headChunk = value;
         }
     }
 

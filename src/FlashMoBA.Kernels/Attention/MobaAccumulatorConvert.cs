@@ -8,7 +8,9 @@ namespace FlashMoBA.Kernels.Attention;
 /// <summary>
 /// Last step of the MoBA forward and backward (DESIGN.md §4.2–4.3): rounds an fp32 accumulator that
 /// the attention kernels filled with atomics (the output, or dQ) to the 16-bit input type. One thread
-/// converts four values: a 16-byte load and an 8-byte store, so the pass runs at copy bandwidth.
+/// converts four values: a 16-byte load and an 8-byte store, so the pass runs at copy bandwidth. With
+/// head chunking the accumulator holds only the chunk's heads, <c>[totalQ, count, d]</c>, and lands in
+/// the chunk's columns of <c>[totalQ, H, d]</c>: a copy between rows of different strides.
 /// </summary>
 internal static class MobaAccumulatorConvert
 {
@@ -18,8 +20,9 @@ internal static class MobaAccumulatorConvert
     /// <summary>fp32 values converted per thread (one 16-byte chunk).</summary>
     public const int ValuesPerThread = 4;
 
-    /// <summary>The source accumulator and the 16-bit destination.</summary>
-    internal readonly struct Args(ArrayView<Chunk16> source, ArrayView<uint> destination, int quads)
+    /// <summary>The source accumulator, the 16-bit destination and how rows of one map onto the other.</summary>
+    internal readonly struct Args(ArrayView<Chunk16> source, ArrayView<uint> destination, int quads, int sourceRowQuads,
+        int destinationRowQuads, int destinationOffsetQuads)
     {
         /// <summary>fp32 accumulator viewed as groups of four floats.</summary>
         public readonly ArrayView<Chunk16> Source = source;
@@ -27,8 +30,17 @@ internal static class MobaAccumulatorConvert
         /// <summary>Destination as packed pairs (two per group of four).</summary>
         public readonly ArrayView<uint> Destination = destination;
 
-        /// <summary>Groups of four values.</summary>
+        /// <summary>Groups of four values in the source.</summary>
         public readonly int Quads = quads;
+
+        /// <summary>Groups of four per source row.</summary>
+        public readonly int SourceRowQuads = sourceRowQuads;
+
+        /// <summary>Groups of four per destination row.</summary>
+        public readonly int DestinationRowQuads = destinationRowQuads;
+
+        /// <summary>Where a source row starts inside its destination row, in groups of four.</summary>
+        public readonly int DestinationOffsetQuads = destinationOffsetQuads;
     }
 
     /// <summary>One thread per group of four values.</summary>
@@ -38,9 +50,11 @@ internal static class MobaAccumulatorConvert
         int quad = Grid.GlobalIndex.X;
         if (quad >= args.Quads) return;
         var ops = default(TElem);
+        int row = quad / args.SourceRowQuads;
+        long target = (long)row * args.DestinationRowQuads + args.DestinationOffsetQuads + (quad - row * args.SourceRowQuads);
         Chunk16 values = args.Source[quad];
-        args.Destination[2 * quad] = ops.Pack(Interop.IntAsFloat(values.X), Interop.IntAsFloat(values.Y));
-        args.Destination[2 * quad + 1] = ops.Pack(Interop.IntAsFloat(values.Z), Interop.IntAsFloat(values.W));
+        args.Destination[2 * target] = ops.Pack(Interop.IntAsFloat(values.X), Interop.IntAsFloat(values.Y));
+        args.Destination[2 * target + 1] = ops.Pack(Interop.IntAsFloat(values.Z), Interop.IntAsFloat(values.W));
     }
 
     /// <summary>
@@ -55,9 +69,39 @@ internal static class MobaAccumulatorConvert
             throw new ArgumentException(
                 $"source ({source.Length}) and destination ({destination.Length}) must have the same length, a multiple of {ValuesPerThread}.",
                 nameof(destination));
-        if (source.Length == 0) return;
-        var args = new Args(source.Cast<Chunk16>(), destination.Cast<uint>(), checked((int)(source.Length / ValuesPerThread)));
+        int quads = checked((int)(source.Length / ValuesPerThread));
+        Enqueue(cache, stream, source, destination, quads, Math.Max(1, quads), quads, 0);
+    }
+
+    /// <summary>
+    /// Converts the accumulator <paramref name="source"/> <c>[totalQ, chunk.Count, d]</c> of the heads
+    /// <paramref name="chunk"/> into those heads' columns of <paramref name="destination"/>
+    /// <c>[totalQ, <paramref name="heads"/>, d]</c>; the other heads are left alone.
+    /// </summary>
+    internal static void Launch<T>(KernelCache cache, AcceleratorStream stream, ArrayView<float> source,
+        ArrayView<T> destination, int heads, int headDim, MobaHeadRange chunk)
+        where T : unmanaged
+    {
+        if (headDim % ValuesPerThread != 0 || chunk.First < 0 || chunk.Count < 1 || chunk.First + chunk.Count > heads
+            || source.Length % ((long)chunk.Count * headDim) != 0
+            || destination.Length / ((long)heads * headDim) != source.Length / ((long)chunk.Count * headDim))
+            throw new ArgumentException(
+                $"source ({source.Length}) must be [rows, {chunk.Count}, {headDim}] and destination ({destination.Length}) "
+                + $"[rows, {heads}, {headDim}] with heads {chunk.First}..{chunk.First + chunk.Count - 1} inside 0..{heads - 1}.",
+                nameof(source));
+        int rowQuads = headDim / ValuesPerThread;
+        Enqueue(cache, stream, source, destination, checked((int)(source.Length / ValuesPerThread)), chunk.Count * rowQuads,
+            heads * rowQuads, chunk.First * rowQuads);
+    }
+
+    private static void Enqueue<T>(KernelCache cache, AcceleratorStream stream, ArrayView<float> source,
+        ArrayView<T> destination, int quads, int sourceRowQuads, int destinationRowQuads, int destinationOffsetQuads)
+        where T : unmanaged
+    {
+        if (quads == 0) return;
+        var args = new Args(source.Cast<Chunk16>(), destination.Cast<uint>(), quads, sourceRowQuads, destinationRowQuads,
+            destinationOffsetQuads);
         var kernel = cache.Get<Args>(typeof(MobaAccumulatorConvert), nameof(Kernel), MobaElement.OpsOf<T>());
-        kernel.Launch(stream, new KernelConfig((args.Quads + Threads - 1) / Threads, Threads), args);
+        kernel.Launch(stream, new KernelConfig((quads + Threads - 1) / Threads, Threads), args);
     }
 }

@@ -37,8 +37,8 @@ internal static partial class MobaBackward
     public const int KeyTile = 64;
 
     /// <summary>
-    /// One CTA per (key block in launch order, KV head, key tile of the block):
-    /// <c>Grid.IdxX = (order · HeadsKv + kvHead) · tilesPerBlock + tile</c>.
+    /// One CTA per (key block in launch order, KV head of the chunk, key tile of the block):
+    /// <c>Grid.IdxX = (order · KvHeadCount + kvHead − FirstKvHead) · tilesPerBlock + tile</c>.
     /// </summary>
     internal static void Kernel<TElem, THeadDim>(MobaBackwardArgs args)
         where TElem : struct, IElementOps
@@ -47,8 +47,8 @@ internal static partial class MobaBackward
         int headDim = default(THeadDim).Value, chunksPerRow = headDim / Chunk16.Elements;
         int tilesPerBlock = (args.BlockSize + KeyTile - 1) / KeyTile;
         int keyTile = Grid.IdxX % tilesPerBlock;
-        int kvHead = Grid.IdxX / tilesPerBlock % args.HeadsKv;
-        int order = Grid.IdxX / (tilesPerBlock * args.HeadsKv);
+        int kvHead = args.FirstKvHead + Grid.IdxX / tilesPerBlock % args.KvHeadCount;
+        int order = Grid.IdxX / (tilesPerBlock * args.KvHeadCount);
         var block = MobaKeyBlock.Load(args.Routing, args.Routing.LaunchOrder[order], args.BlockSize);
         int keyStart = block.KeyStart + keyTile * KeyTile;
         if (keyStart >= block.KeyEnd) return;
@@ -135,7 +135,8 @@ internal static partial class MobaBackward
 
             var rowGrads = default(FragA16x64);
             rowGrads.Load(words, scoreGrads, m0, 0);
-            long dqLo = GradElement(rows.FirstChunk[rowLo], dim0), dqHi = GradElement(rows.FirstChunk[rowHi], dim0);
+            long dqLo = args.Chunk.AccumulatorElement(rows.FirstChunk[rowLo], chunksPerRow, args.Heads, dim0);
+            long dqHi = args.Chunk.AccumulatorElement(rows.FirstChunk[rowHi], chunksPerRow, args.Heads, dim0);
             var dQ = default(Acc16x32F32);
             dQ.Mma<TElem, TileB>(rowGrads, words, keysB, dim0, 0);
             dQ.ScaleRows(args.Scale, args.Scale);
@@ -246,10 +247,6 @@ internal static partial class MobaBackward
             rows.StatsSlot[row] = -1;
         }
     }
-
-    /// <summary>fp32 element index of column <paramref name="dim0"/> of a gathered row; −1 for padding.</summary>
-    private static long GradElement(int firstChunk, int dim0) =>
-        firstChunk < 0 ? -1 : (long)firstChunk * Chunk16.Elements + dim0;
 
     /// <summary>Pair index of column <paramref name="dim0"/> of sequence-local key <paramref name="key"/>; −1 past <paramref name="keyEnd"/>.</summary>
     private static long KeyPair(in MobaBackwardArgs args, in MobaKeyBlock block, int kvHead, int key, int keyEnd,

@@ -8,7 +8,7 @@ internal readonly struct MobaBackwardArgs(
     ArrayView<Chunk16> q, ArrayView<Chunk16> k, ArrayView<Chunk16> v, ArrayView<Chunk16> dOut,
     MobaRoutingViews routing, ArrayView<float> lse, ArrayView<float> delta, ArrayView<float> dqAccumulator,
     ArrayView<uint> dk, ArrayView<uint> dv, int totalQ, int heads, int headsKv, int blockSize, int causal,
-    float scale, float scaleLog2)
+    float scale, float scaleLog2, MobaHeadRange chunk)
 {
     /// <summary>Queries <c>[totalQ, Heads, d]</c> as 16-byte chunks.</summary>
     public readonly ArrayView<Chunk16> Q = q;
@@ -31,7 +31,7 @@ internal readonly struct MobaBackwardArgs(
     /// <summary>D = rowsum(dO∘O) <c>[Heads, totalQ]</c>.</summary>
     public readonly ArrayView<float> Delta = delta;
 
-    /// <summary>fp32 dQ accumulator <c>[totalQ, Heads, d]</c>, zeroed before the launch.</summary>
+    /// <summary>fp32 dQ accumulator <c>[totalQ, Chunk.Count, d]</c> of the chunk's heads, zeroed before the launch.</summary>
     public readonly GlobalAccumulator DQAccumulator = new(dqAccumulator);
 
     /// <summary>dK <c>[totalK, HeadsKv, d]</c> as packed 16-bit pairs; every element is written.</summary>
@@ -60,4 +60,16 @@ internal readonly struct MobaBackwardArgs(
 
     /// <summary>softmaxScale · log2 e.</summary>
     public readonly float ScaleLog2 = scaleLog2;
+
+    /// <summary>
+    /// The query heads this launch works on: whole GQA groups, i.e. the KV heads
+    /// <c>[Chunk.First / G, (Chunk.First + Chunk.Count) / G)</c> with <c>G = Heads / HeadsKv</c>.
+    /// </summary>
+    public readonly MobaHeadRange Chunk = chunk;
+
+    /// <summary>First KV head of the chunk.</summary>
+    public int FirstKvHead => Chunk.First / (Heads / HeadsKv);
+
+    /// <summary>KV heads in the chunk.</summary>
+    public int KvHeadCount => Chunk.Count / (Heads / HeadsKv);
 }

@@ -49,8 +49,8 @@ internal static partial class MobaForward
         where THeadDim : struct, IMobaHeadDim
     {
         int chunksPerRow = default(THeadDim).Value / Chunk16.Elements;
-        int head = Grid.IdxX % args.Heads;
-        var block = MobaKeyBlock.Load(args.Routing, args.Routing.LaunchOrder[Grid.IdxX / args.Heads], args.BlockSize);
+        int head = args.Chunk.First + Grid.IdxX % args.Chunk.Count;
+        var block = MobaKeyBlock.Load(args.Routing, args.Routing.LaunchOrder[Grid.IdxX / args.Chunk.Count], args.BlockSize);
         int segment = block.Block * args.Heads + head;
         int count = args.Routing.SegmentCounts[segment];
         if (count == 0) return;
@@ -118,7 +118,7 @@ internal static partial class MobaForward
     /// <summary>
     /// Pass 2: with the final LSE of every row known, adds <c>P·V</c> with
     /// <c>P = 2^(s·scale·log2 e − LSE·log2 e)</c> — this block's share of the normalised output — into the
-    /// fp32 accumulator <c>[totalQ, H, d]</c> with one vector reduction per element pair and (row, block).
+    /// fp32 accumulator <c>[totalQ, chunk heads, d]</c> with one vector reduction per element pair and (row, block).
     /// Software-pipelined like the backward: the next query tile's row indices are loaded when the
     /// current tile starts, its q chunks and LSEs after the first key tile's scores, and both are
     /// stored into shared memory only when the CTA is done with the current tile.
@@ -128,8 +128,8 @@ internal static partial class MobaForward
         where THeadDim : struct, IMobaHeadDim
     {
         int headDim = default(THeadDim).Value, chunksPerRow = headDim / Chunk16.Elements;
-        int head = Grid.IdxX % args.Heads;
-        var block = MobaKeyBlock.Load(args.Routing, args.Routing.LaunchOrder[Grid.IdxX / args.Heads], args.BlockSize);
+        int head = args.Chunk.First + Grid.IdxX % args.Chunk.Count;
+        var block = MobaKeyBlock.Load(args.Routing, args.Routing.LaunchOrder[Grid.IdxX / args.Chunk.Count], args.BlockSize);
         int segment = block.Block * args.Heads + head;
         int count = args.Routing.SegmentCounts[segment];
         if (count == 0) return;
@@ -197,7 +197,8 @@ internal static partial class MobaForward
 
             if (!nextIssued) staged = next.Issue(args, block, head, chunksPerRow, thread);
 
-            long outLo = OutputElement(rows.FirstChunk[rowLo]), outHi = OutputElement(rows.FirstChunk[rowHi]);
+            long outLo = args.Chunk.AccumulatorElement(rows.FirstChunk[rowLo], chunksPerRow, args.Heads, 0);
+            long outHi = args.Chunk.AccumulatorElement(rows.FirstChunk[rowHi], chunksPerRow, args.Heads, 0);
             outLeft.AtomicAddGlobal(args.OutputAccumulator, outLo, outHi);
             if (headDim == 128)
                 outRight.AtomicAddGlobal(args.OutputAccumulator, outLo < 0 ? -1 : outLo + 64, outHi < 0 ? -1 : outHi + 64);
@@ -236,7 +237,7 @@ internal static partial class MobaForward
                 if (b2 == block.LocalBlock) found = first + slot + 2;
                 if (b3 == block.LocalBlock) found = first + slot + 3;
             }
-            rows.StatsSlot[row] = found;
+            rows.StatsSlot[row] = found < 0 ? -1 : args.Chunk.Pair(queryRow, head) * args.TopK + found - first;
         }
         else
         {
@@ -273,6 +274,4 @@ internal static partial class MobaForward
         slotStats[2L * slot] = sum == 0f ? float.NegativeInfinity : maxLog2;
         slotStats[2L * slot + 1] = sum;
     }
-
-    private static long OutputElement(int firstChunk) => firstChunk < 0 ? -1 : (long)firstChunk * Chunk16.Elements;
 }

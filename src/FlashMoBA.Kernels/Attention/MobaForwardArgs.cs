@@ -7,7 +7,7 @@ namespace FlashMoBA.Kernels.Attention;
 internal readonly struct MobaForwardArgs(
     ArrayView<Chunk16> q, ArrayView<Chunk16> k, ArrayView<Chunk16> v, MobaRoutingViews routing,
     ArrayView<float> lse, ArrayView<float> slotStats, ArrayView<float> outputAccumulator,
-    int totalQ, int heads, int headsKv, int blockSize, int topK, int causal, float scaleLog2)
+    int totalQ, int heads, int headsKv, int blockSize, int topK, int causal, float scaleLog2, MobaHeadRange chunk)
 {
     /// <summary>Queries <c>[totalQ, Heads, d]</c> as 16-byte chunks.</summary>
     public readonly ArrayView<Chunk16> Q = q;
@@ -24,10 +24,10 @@ internal readonly struct MobaForwardArgs(
     /// <summary>Natural-log LSE <c>[Heads, totalQ]</c> (read by pass 2).</summary>
     public readonly ArrayView<float> Lse = lse;
 
-    /// <summary>Per-slot statistics <c>[totalQ, Heads, TopK, 2]</c> (written by pass 1).</summary>
+    /// <summary>Per-slot statistics <c>[totalQ, Chunk.Count, TopK, 2]</c> of the chunk's heads (written by pass 1).</summary>
     public readonly ArrayView<float> SlotStats = slotStats;
 
-    /// <summary>fp32 output accumulator <c>[totalQ, Heads, d]</c>, zeroed before pass 2.</summary>
+    /// <summary>fp32 output accumulator <c>[totalQ, Chunk.Count, d]</c> of the chunk's heads, zeroed before pass 2.</summary>
     public readonly GlobalAccumulator OutputAccumulator = new(outputAccumulator);
 
     /// <summary>Query rows over the batch.</summary>
@@ -50,4 +50,7 @@ internal readonly struct MobaForwardArgs(
 
     /// <summary>softmaxScale · log2 e.</summary>
     public readonly float ScaleLog2 = scaleLog2;
+
+    /// <summary>The query heads this launch works on; the grid covers (key block, chunk head) pairs.</summary>
+    public readonly MobaHeadRange Chunk = chunk;
 }

@@ -25,19 +25,28 @@ internal sealed class MobaStageMarkers : IDisposable
         marks.Add((stage, stream.AddProfilingMarker()));
     }
 
-    /// <summary>Waits for the last marker and returns each stage's device time.</summary>
+    /// <summary>
+    /// Waits for the last marker and returns each stage's device time, in the order stages first ran; a
+    /// stage marked several times (once per chunk of heads) reports the sum of its parts.
+    /// </summary>
     public IReadOnlyList<MobaAttentionStageTime> Measure()
     {
         if (start is null || marks.Count == 0) return [];
         marks[^1].Marker.Synchronize();
-        var times = new List<MobaAttentionStageTime>(marks.Count);
+        var order = new List<string>();
+        var totals = new Dictionary<string, double>();
         var previous = start;
         foreach (var (stage, marker) in marks)
         {
-            times.Add(new MobaAttentionStageTime(stage, marker.MeasureFrom(previous).TotalMilliseconds));
+            if (!totals.ContainsKey(stage))
+            {
+                order.Add(stage);
+                totals[stage] = 0;
+            }
+            totals[stage] += marker.MeasureFrom(previous).TotalMilliseconds;
             previous = marker;
         }
-        return times;
+        return order.ConvertAll(stage => new MobaAttentionStageTime(stage, totals[stage]));
     }
 
     /// <inheritdoc/>

@@ -5,10 +5,10 @@ namespace FlashMoBA.Kernels.Attention;
 
 /// <summary>
 /// Scratch memory of the MoBA passes, grown on demand and reused by every call: the fp32 accumulator
-/// <c>[totalQ, H, d]</c> (the output in the forward, dQ in the backward — never both at once) followed
-/// by the per-slot statistics (forward) or D (backward). Keeping one buffer bounds the library's
-/// extra memory to one fp32 copy of q plus O(totalQ·H·topK), about what a dense FlashAttention-2
-/// backward needs for its own dQ accumulator.
+/// of one chunk of heads <c>[totalQ, chunk heads, d]</c> (the output in the forward, dQ in the backward —
+/// never both at once; in the forward it first holds the per-slot statistics of a group of heads)
+/// followed, in the backward, by D for all heads. With head chunking (<see cref="MobaHeadChunking"/>)
+/// it stays a few percent of the call's inputs and outputs instead of one fp32 copy of q.
 /// </summary>
 internal sealed class MobaWorkspace : IDisposable
 {
@@ -39,7 +39,8 @@ internal sealed class MobaWorkspace : IDisposable
             buffer = accelerator.Allocate1D<float>(needed);
         }
         var view = buffer.View.AsContiguous();
-        return (view.SubView(0, accumulatorFloats), view.SubView(accumulator, extraFloats));
+        // An empty second view is the default one: a sub view may not start at the end of the buffer.
+        return (view.SubView(0, accumulatorFloats), extraFloats == 0 ? default : view.SubView(accumulator, extraFloats));
     }
 
     /// <inheritdoc/>

@@ -90,7 +90,7 @@ public sealed class BenchCommandTests
         Assert.Equal(2, rows.GetArrayLength());
         var row = rows[1];
         Assert.Equal(128, row.GetProperty("seqlen").GetInt32());
-        foreach (string field in new[] { "subject", "baseline", "subjectFlops", "peakDeviceBytes", "note", "speedup", "tflops" })
+        foreach (string field in new[] { "subject", "baseline", "subjectFlops", "peakDeviceBytes", "baselinePeakDeviceBytes", "note", "speedup", "memoryRatio", "tflops" })
             Assert.True(row.TryGetProperty(field, out _), $"missing rows[].{field}");
         var subject = row.GetProperty("subject");
         foreach (string field in new[] { "medianMs", "minMs", "maxMs", "meanMs", "samplesMs" })
@@ -123,8 +123,43 @@ public sealed class BenchCommandTests
         using var folder = new TempFolder();
         var (_, output, _) = Execute(Tiny(folder.Path), new ScaleTarget("moba"), new ScaleTarget("dense"));
         string header = output.Split('\n').First(l => l.StartsWith("N ", StringComparison.Ordinal));
-        foreach (string column in new[] { "moba fwd ms", "dense fwd ms", "speedup", "TFLOP/s", "peak mem" })
+        foreach (string column in new[] { "moba fwd ms", "dense fwd ms", "speedup", "TFLOP/s", "peak mem", "dense mem", "mem ×dense" })
             Assert.Contains(column, header, StringComparison.Ordinal);
+    }
+
+    /// <summary>The CPU has no memory counter, so the memory columns are checked on a report with known peaks.</summary>
+    [Fact]
+    public void MemoryColumns_ShowBothPeaksAndTheirRatio()
+    {
+        var timing = TimingStats.From([2.0, 2.0]);
+        var report = new BenchReport("2026-11-28T00:00:00Z", "flashmoba bench", "test", "fwd", "moba fwd", "dense fwd",
+            2, 16, 16, 128, "fp16", true, 128, 8, 1, 2,
+        [
+            new BenchRow(8192, timing, timing, 1e9, 3L << 29, 1L << 30, ""),
+            new BenchRow(16384, timing, null, 1e9, 1L << 30, null, "dense skipped"),
+        ]);
+
+        using var writer = new StringWriter();
+        BenchTable.Write(writer, report);
+        string[] lines = writer.ToString().Split('\n');
+        string first = lines.First(l => l.StartsWith("8K", StringComparison.Ordinal));
+        Assert.Contains("1.50 GiB", first, StringComparison.Ordinal);
+        Assert.Contains("1.00 GiB", first, StringComparison.Ordinal);
+        Assert.Contains("1.50x", first, StringComparison.Ordinal);
+        Assert.Equal(1.5, report.Rows[0].MemoryRatio);
+        Assert.Null(report.Rows[1].MemoryRatio);
+
+        string[] csv = BenchFiles.ToCsv(report).Split('\n');
+        string[] columns = csv[0].TrimEnd('\r').Split(',');
+        string[] cells = csv[1].TrimEnd('\r').Split(',');
+        Assert.Equal((3L << 29).ToString(System.Globalization.CultureInfo.InvariantCulture), cells[Array.IndexOf(columns, "peak_device_bytes")]);
+        Assert.Equal((1L << 30).ToString(System.Globalization.CultureInfo.InvariantCulture), cells[Array.IndexOf(columns, "baseline_peak_device_bytes")]);
+        Assert.Equal("1.5", cells[Array.IndexOf(columns, "memory_ratio")]);
+
+        using var json = JsonDocument.Parse(BenchFiles.ToJson(report));
+        var row = json.RootElement.GetProperty("rows")[0];
+        Assert.Equal(1L << 30, row.GetProperty("baselinePeakDeviceBytes").GetInt64());
+        Assert.Equal(1.5, row.GetProperty("memoryRatio").GetDouble());
     }
 
     [Fact]
@@ -159,12 +194,13 @@ public sealed class BenchCommandTests
         var options = new BenchOptions
         {
             Device = DeviceChoice.Cpu, Seqlens = [48], Batch = 3, Heads = 4, HeadsKv = 2, HeadDim = 128, BlockSize = 64, TopK = 5,
-            DType = DTypeChoice.Bf16, NonCausal = true, Repeats = 1, Warmup = 0,
+            DType = DTypeChoice.Bf16, NonCausal = true, Repeats = 1, Warmup = 0, HeadChunk = 2,
         };
 
         Execute(options, moba);
 
-        Assert.Equal(new BenchShape(3, 48, 4, 2, 128, 64, 5, false, ElementType.BFloat16, 1), moba.Prepared.Single());
+        Assert.Equal(new BenchShape(3, 48, 4, 2, 128, 64, 5, false, ElementType.BFloat16, 1, 2), moba.Prepared.Single());
+        Assert.Equal(2, moba.Prepared.Single().Config.HeadChunk);
     }
 
     [Fact]
@@ -193,6 +229,7 @@ public sealed class BenchCommandTests
     [InlineData("--warmup", "-1", "--warmup must be >= 0")]
     [InlineData("--head-dim", "80", "supported: 64, 128")]
     [InlineData("--top-k", "0", "--top-k")]
+    [InlineData("--head-chunk", "0", "--head-chunk 0 must be >= 1")]
     public void BadValues_ExitTwo(string flag, string value, string reason)
     {
         var (exit, _, err) = CliHost.Run("bench", "--device", "cpu", "--mode", "dense", flag, value);

@@ -19,6 +19,24 @@ public sealed class AttentionShapesTests
         Assert.Equal([8, 25], dims.LseShape);
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(6)]
+    public void Validate_HeadChunkNotWholeGroups_ThrowsNamingConfig(int chunk)
+    {
+        var ex = Assert.Throws<ArgumentException>(() =>
+            Validate([25, 8, 64], [30, 2, 64], [30, 2, 64], config: Config with { HeadChunk = chunk }));
+        Assert.Equal("config", ex.ParamName);
+        Assert.Contains("multiple of the GQA group size H / Hk = 4", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(8)]
+    [InlineData(12)]
+    public void Validate_HeadChunkWholeGroups_Accepted(int chunk) =>
+        Assert.Equal(8, Validate([25, 8, 64], [30, 2, 64], [30, 2, 64], config: Config with { HeadChunk = chunk }).Heads);
+
     [Fact]
     public void Validate_Mqa_Accepted() =>
         Assert.Equal(1, Validate([25, 6, 128], [30, 1, 128], [30, 1, 128]).HeadsKv);

@@ -13,6 +13,25 @@ public sealed class MobaConfigTests
         Assert.Null(config.SoftmaxScale);
         Assert.Equal(ElementType.Float16, config.ElementType);
         Assert.Null(config.KeyConvWidth);
+        Assert.Null(config.HeadChunk);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-2)]
+    public void HeadChunk_NotPositive_ThrowsNamingHeadChunk(int heads)
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new MobaConfig(32, 2) { HeadChunk = heads });
+        Assert.Equal(nameof(MobaConfig.HeadChunk), ex.ParamName);
+        Assert.Contains(">= 1", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void HeadChunk_PartOfEquality()
+    {
+        var automatic = new MobaConfig(32, 2);
+        Assert.Equal(3, (automatic with { HeadChunk = 3 }).HeadChunk);
+        Assert.NotEqual(automatic, automatic with { HeadChunk = 3 });
     }
 
     [Theory]

@@ -5,13 +5,16 @@ namespace FlashMoBA.Kernels.Tests.Attention;
 /// <summary>One MoBA attention problem of the CPU tests: varlen lengths, heads, d, routing parameters, dtype, seed.</summary>
 internal sealed record MobaCase(
     int[] LengthsQ, int[] LengthsK, int Heads, int HeadsKv, int HeadDim, int BlockSize, int TopK, bool Causal,
-    ElementType ElementType, int Seed, int? KeyConvWidth = null)
+    ElementType ElementType, int Seed, int? KeyConvWidth = null, int? HeadChunk = null)
 {
     /// <summary>The varlen batch.</summary>
     public VarlenBatch Batch => VarlenBatch.FromLengths(LengthsQ, LengthsK);
 
-    /// <summary>The configuration (default scale 1/√d).</summary>
-    public MobaConfig Config => new(BlockSize, TopK) { Causal = Causal, ElementType = ElementType, KeyConvWidth = KeyConvWidth };
+    /// <summary>The configuration (default scale 1/√d; automatic head chunks unless <see cref="HeadChunk"/> is set).</summary>
+    public MobaConfig Config => new(BlockSize, TopK)
+    {
+        Causal = Causal, ElementType = ElementType, KeyConvWidth = KeyConvWidth, HeadChunk = HeadChunk,
+    };
 
     /// <summary>The reference's shape.</summary>
     public AttentionShape Shape => AttentionShape.FromLengths(LengthsQ, LengthsK, Heads, HeadsKv, HeadDim);
@@ -22,7 +25,7 @@ internal sealed record MobaCase(
     /// <summary>Short label for failure messages.</summary>
     public override string ToString() =>
         $"q=[{string.Join(',', LengthsQ)}] k=[{string.Join(',', LengthsK)}] H{Heads}/{HeadsKv} d{HeadDim} "
-        + $"B{BlockSize} top{TopK} {(Causal ? "causal" : "full")} {ElementType} seed {Seed}";
+        + $"B{BlockSize} top{TopK} {(Causal ? "causal" : "full")} {ElementType} seed {Seed} chunk {HeadChunk?.ToString() ?? "auto"}";
 }
 
 /// <summary>Seeded inputs of a case, already rounded to the storage type so that the float64 reference sees

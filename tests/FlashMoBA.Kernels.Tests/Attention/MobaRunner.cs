@@ -1,3 +1,5 @@
+using FlashMoBA.Kernels.Attention;
+using FlashMoBA.Kernels.Routing;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -48,7 +50,7 @@ internal static class MobaRunner
         using var forward = attention.AllocateForward(q, k, v, batch, config, weights);
         Poison(forward.Output, MobaHost.NaN<T>());
         Poison(forward.Lse, float.NaN);
-        PoisonScratch(attention, shape.TotalQ, shape.Heads, shape.HeadDim, 2L * shape.TotalQ * shape.Heads * testCase.TopK);
+        PoisonForwardScratch(attention, forward.Problem.Geometry, attention.ForwardChunkHeads<T>(forward.Problem));
         if (selection is null)
             attention.Forward(q, k, v, batch, config, forward, weights);
         else
@@ -65,7 +67,8 @@ internal static class MobaRunner
         Poison(gradients.DK, MobaHost.NaN<T>());
         Poison(gradients.DV, MobaHost.NaN<T>());
         if (gradients.DW is { } dw) Poison(dw, float.NaN);
-        PoisonScratch(attention, shape.TotalQ, shape.Heads, shape.HeadDim, (long)shape.Heads * shape.TotalQ);
+        int backwardChunk = LargestChunk(testCase, attention.BackwardChunkHeads<T>(forward.Problem));
+        PoisonBackwardScratch(attention, (long)shape.TotalQ * backwardChunk * shape.HeadDim, (long)shape.Heads * shape.TotalQ);
         attention.Backward(dOut, q, k, v, forward, batch, config, gradients, weights);
         return new MobaRun(output, lse, topkIndex,
             MobaHost.FromStorage(gradients.DQ.Download()),
@@ -82,14 +85,33 @@ internal static class MobaRunner
         tensor.CopyFrom(host);
     }
 
+    /// <summary>Query heads of the largest chunk the passes run with chunks of at most <paramref name="chunkHeads"/>.</summary>
+    private static int LargestChunk(MobaCase testCase, int chunkHeads) =>
+        MobaHeadChunking.Split(testCase.Heads, testCase.Heads / testCase.HeadsKv, chunkHeads).Max(c => c.Count);
+
     /// <summary>
-    /// NaN into the scratch the kernels read after writing (per-slot statistics, D). The fp32 accumulator
-    /// itself is left alone: the library zeroes it, and an atomic add on NaN never finishes on the CPU.
+    /// NaN into the forward's scratch region, which holds the per-slot statistics (read after writing) and
+    /// then the fp32 accumulator (which the library zeroes first: an atomic add on NaN never finishes on the CPU).
     /// </summary>
-    private static void PoisonScratch(MobaAttention attention, int totalQ, int heads, int headDim, long extraFloats)
+    private static void PoisonForwardScratch(MobaAttention attention, RoutingGeometry geometry, int chunkHeads)
+    {
+        var plan = MobaHeadChunking.ForwardPlan(geometry.Heads, geometry.GroupSize, chunkHeads,
+            MobaHeadChunking.StatsHeads(geometry, chunkHeads));
+        var stream = attention.Accelerator.DefaultStream;
+        var (region, _) = attention.Workspace.Get(stream, MobaHeadChunking.ForwardScratchFloats(geometry, plan), 0);
+        if (region.Length > 0) region.Cast<byte>().MemSet(stream, 0xFF);
+        stream.Synchronize();
+    }
+
+    /// <summary>
+    /// NaN into D, laid out as the backward will lay it out after the dQ accumulator of its largest chunk
+    /// of heads. The accumulator itself is left alone: the library zeroes it, and an atomic add on NaN
+    /// never finishes on the CPU.
+    /// </summary>
+    private static void PoisonBackwardScratch(MobaAttention attention, long accumulatorFloats, long extraFloats)
     {
         var stream = attention.Accelerator.DefaultStream;
-        var (_, extra) = attention.Workspace.Get(stream, (long)totalQ * heads * headDim, extraFloats);
+        var (_, extra) = attention.Workspace.Get(stream, accumulatorFloats, extraFloats);
         if (extra.Length > 0) extra.Cast<byte>().MemSet(stream, 0xFF);
         stream.Synchronize();
     }
