@@ -18,6 +18,6 @@ internal static partial class DenseBackward
         var kernel = cache.Get<DenseBackwardArgs>(typeof(DenseBackward), nameof(Kernel),
             MobaElement.OpsOf<T>(), MobaElement.HeadDimOf(headDim));
         kernel.Launch(stream, new KernelConfig(groups, Threads,
-            SharedMemoryConfig.RequestDynamic<Chunk16>(MobaBackwardLayout.SharedChunks(headDim))), args);
+            SharedMemoryConfig.RequestDynamic<Chunk16>(DenseBackwardLayout.SharedChunks(headDim))), args);
     }
 }
