@@ -93,7 +93,7 @@ internal static partial class DenseBackward
 
         var keysT = new DenseKeysOperand(layout.Keys);
         var valuesT = new DenseKeysOperand(layout.Values);
-        var keysB = new DenseValuesOperand(layout.Keys);
+        var keysB = new DenseColumnsOperand(layout.Keys, dim0);
         var dKLeft = default(Acc16x32F32);
         var dKRight = default(Acc16x32F32);
         var dVLeft = default(Acc16x32F32);
@@ -149,15 +149,15 @@ internal static partial class DenseBackward
             Group.Barrier();
 
             // dV += Pᵀ·dO and dK += dSᵀ·Q for keys m0..m0+15 × dims dim0..dim0 + d/2 (k = the query rows).
-            var outputGradsB = new DenseValuesOperand(layout.OutputGrads(stage));
-            var queriesB = new DenseValuesOperand(layout.Queries(stage));
+            var outputGradsB = new DenseColumnsOperand(layout.OutputGrads(stage), dim0);
+            var queriesB = new DenseColumnsOperand(layout.Queries(stage), dim0);
             var transposed = default(FragA16x64);
             transposed.Load(words, new TransposedTileA(probabilities), m0, 0);
-            dVLeft.Mma<TElem, DenseValuesOperand>(transposed, words, outputGradsB, dim0, 0);
-            if (headDim == 128) dVRight.Mma<TElem, DenseValuesOperand>(transposed, words, outputGradsB, dim0 + 32, 0);
+            dVLeft.Mma<TElem, DenseColumnsOperand>(transposed, words, outputGradsB, 0, 0);
+            if (headDim == 128) dVRight.Mma<TElem, DenseColumnsOperand>(transposed, words, outputGradsB, 32, 0);
             transposed.Load(words, new TransposedTileA(scoreGrads), m0, 0);
-            dKLeft.Mma<TElem, DenseValuesOperand>(transposed, words, queriesB, dim0, 0);
-            if (headDim == 128) dKRight.Mma<TElem, DenseValuesOperand>(transposed, words, queriesB, dim0 + 32, 0);
+            dKLeft.Mma<TElem, DenseColumnsOperand>(transposed, words, queriesB, 0, 0);
+            if (headDim == 128) dKRight.Mma<TElem, DenseColumnsOperand>(transposed, words, queriesB, 32, 0);
 
             // dQ += scale·dS·K for rows m0..m0+15 × dims dim0..dim0 + d/2 (k = the keys), a half at a time.
             var rowGrads = default(FragA16x64);
@@ -165,13 +165,13 @@ internal static partial class DenseBackward
             long dqLo = GradElement(args, seq, head, tileStart + rowLo, headDim, dim0);
             long dqHi = GradElement(args, seq, head, tileStart + rowHi, headDim, dim0);
             var dQ = default(Acc16x32F32);
-            dQ.Mma<TElem, DenseValuesOperand>(rowGrads, words, keysB, dim0, 0);
+            dQ.Mma<TElem, DenseColumnsOperand>(rowGrads, words, keysB, 0, 0);
             dQ.ScaleRows(args.Scale, args.Scale);
             dQ.AtomicAddGlobal(args.DQAccumulator, dqLo, dqHi);
             if (headDim == 128)
             {
                 dQ = default;
-                dQ.Mma<TElem, DenseValuesOperand>(rowGrads, words, keysB, dim0 + 32, 0);
+                dQ.Mma<TElem, DenseColumnsOperand>(rowGrads, words, keysB, 32, 0);
                 dQ.ScaleRows(args.Scale, args.Scale);
                 dQ.AtomicAddGlobal(args.DQAccumulator, dqLo < 0 ? -1 : dqLo + 32, dqHi < 0 ? -1 : dqHi + 32);
             }
