@@ -35,11 +35,8 @@ public sealed class DenseBackwardPipelineTests(AcceleratorFixture fixture)
         var run = DenseRunner.Run(fixture.Accelerator, testCase, inputs, backward: true);
 
         double u = MobaTolerances.UnitRoundoff(elementType);
-        CloseGradient(gradients.DQ, run.DQ!, u, $"dq ({testCase})");
-        CloseGradient(gradients.DK, run.DK!, u, $"dk ({testCase})");
-        CloseGradient(gradients.DV, run.DV!, u, $"dv ({testCase})");
+        DenseAttentionTests.CloseGradient(gradients.DQ, run.DQ!, u, $"dq ({testCase})");
+        DenseAttentionTests.CloseGradient(gradients.DK, run.DK!, u, $"dk ({testCase})");
+        DenseAttentionTests.CloseGradient(gradients.DV, run.DV!, u, $"dv ({testCase})");
     }
-
-    private static void CloseGradient(double[] expected, double[] actual, double u, string what) =>
-        MobaAssert.Close(expected, actual, 0, MobaTolerances.GradientRoundings * u * MobaAssert.MaxAbs(expected), what);
 }
