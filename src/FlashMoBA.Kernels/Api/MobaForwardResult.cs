@@ -1,5 +1,6 @@
 using FlashMoBA.Kernels.Attention;
 using FlashMoBA.Kernels.Routing;
+using FlashMoBA.Kernels.Runtime;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -80,36 +81,19 @@ public sealed class MobaForwardResult<T> : IDisposable
     internal static MobaForwardResult<T> Allocate(Accelerator accelerator, MobaProblem problem)
     {
         var d = problem.Dims;
-        var owned = new List<IDisposable>();
-        try
-        {
-            var output = Track(owned, DeviceTensor<T>.Allocate(accelerator, d.QShape));
-            var lse = Track(owned, DeviceTensor<float>.Allocate(accelerator, d.LseShape));
-            var plan = Track(owned, RoutingPlan.Allocate(accelerator, problem.Geometry));
-            var order = Track(owned, accelerator.Allocate1D(MobaLaunchOrder.Build(problem.Geometry.CuBlocks)));
-            var keys = problem.KeyConv is { } conv ? Track(owned, accelerator.Allocate1D<T>(conv.KeyElements)) : null;
-            return new MobaForwardResult<T>(problem, output, lse, plan, order, keys);
-        }
-        catch
-        {
-            foreach (var item in owned) item.Dispose();
-            throw;
-        }
+        using var scope = new AllocationScope();
+        var output = scope.Track(DeviceTensor<T>.Allocate(accelerator, d.QShape));
+        var lse = scope.Track(DeviceTensor<float>.Allocate(accelerator, d.LseShape));
+        var plan = scope.Track(RoutingPlan.Allocate(accelerator, problem.Geometry));
+        var order = scope.Track(accelerator.Allocate1D(MobaLaunchOrder.Build(problem.Geometry.CuBlocks)));
+        var keys = problem.KeyConv is { } conv ? scope.Track(accelerator.Allocate1D<T>(conv.KeyElements)) : null;
+        return scope.Release(new MobaForwardResult<T>(problem, output, lse, plan, order, keys));
     }
 
     /// <summary>Throws unless this result is alive and was made for <paramref name="problem"/>.</summary>
     internal void RequireProblem(MobaProblem problem, string paramName)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        if (!Problem.SameAs(problem))
-            throw new ArgumentException(
-                $"{paramName} was produced for a different problem (batch, shapes or configuration).", paramName);
-    }
-
-    private static TItem Track<TItem>(List<IDisposable> owned, TItem item)
-        where TItem : IDisposable
-    {
-        owned.Add(item);
-        return item;
+        Problem.RequireSame(problem, paramName);
     }
 }

@@ -1,5 +1,6 @@
 using FlashMoBA.Kernels.Attention;
 using FlashMoBA.Kernels.KeyConv;
+using FlashMoBA.Kernels.Runtime;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -73,40 +74,23 @@ public sealed class MobaGradients<T> : IDisposable
     internal static MobaGradients<T> Allocate(Accelerator accelerator, MobaProblem problem)
     {
         var d = problem.Dims;
-        var owned = new List<IDisposable>();
-        try
-        {
-            var dq = Track(owned, DeviceTensor<T>.Allocate(accelerator, d.QShape));
-            var dk = Track(owned, DeviceTensor<T>.Allocate(accelerator, d.KvShape));
-            var dv = Track(owned, DeviceTensor<T>.Allocate(accelerator, d.KvShape));
-            if (problem.KeyConv is not { } conv)
-                return new MobaGradients<T>(problem, dq, dk, dv, null, null, null, 0);
-            var dw = Track(owned, DeviceTensor<float>.Allocate(accelerator, conv.Width, d.HeadsKv, d.HeadDim));
-            var dKeys = Track(owned, accelerator.Allocate1D<T>(conv.KeyElements));
-            int partials = KeyConvolution.DefaultPartials(accelerator, problem.Config.ElementType, conv);
-            var scratch = Track(owned, accelerator.Allocate1D<float>((long)partials * conv.WeightElements));
-            return new MobaGradients<T>(problem, dq, dk, dv, dw, dKeys, scratch, partials);
-        }
-        catch
-        {
-            foreach (var item in owned) item.Dispose();
-            throw;
-        }
+        using var scope = new AllocationScope();
+        var dq = scope.Track(DeviceTensor<T>.Allocate(accelerator, d.QShape));
+        var dk = scope.Track(DeviceTensor<T>.Allocate(accelerator, d.KvShape));
+        var dv = scope.Track(DeviceTensor<T>.Allocate(accelerator, d.KvShape));
+        if (problem.KeyConv is not { } conv)
+            return scope.Release(new MobaGradients<T>(problem, dq, dk, dv, null, null, null, 0));
+        var dw = scope.Track(DeviceTensor<float>.Allocate(accelerator, conv.Width, d.HeadsKv, d.HeadDim));
+        var dKeys = scope.Track(accelerator.Allocate1D<T>(conv.KeyElements));
+        int partials = KeyConvolution.DefaultPartials(accelerator, problem.Config.ElementType, conv);
+        var scratch = scope.Track(accelerator.Allocate1D<float>((long)partials * conv.WeightElements));
+        return scope.Release(new MobaGradients<T>(problem, dq, dk, dv, dw, dKeys, scratch, partials));
     }
 
     /// <summary>Throws unless these gradients are alive and were made for <paramref name="problem"/>.</summary>
     internal void RequireProblem(MobaProblem problem, string paramName)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        if (!Problem.SameAs(problem))
-            throw new ArgumentException(
-                $"{paramName} was allocated for a different problem (batch, shapes or configuration).", paramName);
-    }
-
-    private static TItem Track<TItem>(List<IDisposable> owned, TItem item)
-        where TItem : IDisposable
-    {
-        owned.Add(item);
-        return item;
+        Problem.RequireSame(problem, paramName);
     }
 }

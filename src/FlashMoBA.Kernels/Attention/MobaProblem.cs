@@ -43,4 +43,12 @@ internal sealed class MobaProblem
         && Config == other.Config
         && Geometry.CuSeqlensQ.AsSpan().SequenceEqual(other.Geometry.CuSeqlensQ)
         && Geometry.CuSeqlensK.AsSpan().SequenceEqual(other.Geometry.CuSeqlensK);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming <paramref name="paramName"/> unless <paramref name="other"/> is this problem.</summary>
+    public void RequireSame(MobaProblem other, string paramName)
+    {
+        if (!SameAs(other))
+            throw new ArgumentException(
+                $"{paramName} was made for a different problem (batch, shapes or configuration).", paramName);
+    }
 }
