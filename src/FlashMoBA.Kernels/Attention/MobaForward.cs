@@ -9,9 +9,10 @@ namespace FlashMoBA.Kernels.Attention;
 /// owns one segment — a (key block, query head) pair — or one of its <see cref="MobaForwardArgs.Parts"/>
 /// (every Parts-th query tile, so that small head chunks still fill the GPU), keeps the block's keys
 /// (and values) in shared memory and streams dense tiles of the query rows that chose the block,
-/// gathered from the routing plan's list. Two-level tiling: the logical MoBA block of B keys is walked in physical tiles of
-/// <see cref="KeyTile"/> keys. Every block is read once per part for all of the part's queries, never once per
-/// query tile. One softmax over the union of a row's blocks is kept exact by two passes:
+/// gathered from the routing plan's list. Two-level tiling: the logical MoBA block of B keys is walked
+/// in physical tiles of <see cref="KeyTile"/> keys. Every block is read once per part for all of the
+/// part's queries, never once per query tile. One softmax over the union of a row's blocks is kept
+/// exact by two passes:
 /// <see cref="StatsKernel{TElem, THeadDim}"/> writes each (row, slot)'s max and sum-exp,
 /// <see cref="MobaLseMerge"/> merges them into the row's LSE, and
 /// <see cref="OutputKernel{TElem, THeadDim}"/> adds the already normalised contribution
@@ -55,7 +56,7 @@ internal static partial class MobaForward
         int segment = block.Block * args.Heads + head;
         int count = args.Routing.SegmentCounts[segment];
         // This part's tiles start at part·BlockM and step by Parts·BlockM; a part past the segment has none.
-        int firstTile = part * BlockM;
+        int firstTile = part * BlockM, tileStride = args.Parts * BlockM;
         if (firstTile >= count) return;
 
         var shared = SharedMemory.GetDynamic<Chunk16>();
@@ -69,7 +70,7 @@ internal static partial class MobaForward
         bool resident = block.KeyEnd - block.KeyStart <= ResidentKeys;
         if (resident) LoadKeys(args, layout, shared, block, kvHead, block.KeyStart, thread);
 
-        for (int tileStart = firstTile; tileStart < count; tileStart += args.Parts * BlockM)
+        for (int tileStart = firstTile; tileStart < count; tileStart += tileStride)
         {
             Group.Barrier();
             if (thread < BlockM)

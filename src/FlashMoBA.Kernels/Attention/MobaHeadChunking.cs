@@ -36,7 +36,7 @@ internal static class MobaHeadChunking
     /// <summary>CTAs of the forward output pass resident per SM (81 KB of shared memory each).</summary>
     public const int ForwardCtasPerMultiprocessor = 2;
 
-    /// <summary>CTAs of the forward statistics pass resident per SM (128 threads at 120 registers, 49 KB of shared memory).</summary>
+    /// <summary>CTAs of the forward statistics pass resident per SM (128 threads at ≤ 128 registers, 49 KB of shared memory).</summary>
     public const int StatsCtasPerMultiprocessor = 4;
 
     /// <summary>
