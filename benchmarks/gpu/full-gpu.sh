@@ -22,5 +22,6 @@ bash "$here/device-run.sh" "$here" info \
 status=$?
 # The runner brings back only a few files: everything also travels in one archive.
 out="${OUT:-$PWD/device-out}"
-tar -C "$out" --exclude 00-all.tar.gz -czf "$out/00-all.tar.gz" . && echo "packed $out/00-all.tar.gz"
+archive="$(mktemp "${TMPDIR:-/tmp}/full-gpu.XXXXXX.tar.gz")"
+tar -C "$out" --exclude 00-all.tar.gz -czf "$archive" . && mv "$archive" "$out/00-all.tar.gz" && echo "packed $out/00-all.tar.gz"
 exit $status

@@ -53,6 +53,7 @@ internal static class DenseAttention
         RequireLength(lse.Length, shape.LseLength, nameof(lse), "[Heads, TotalQ]");
         RequireLength(delta.Length, shape.LseLength, nameof(delta), "[Heads, TotalQ]");
         RequireLength(dqAccumulator.Length, shape.QLength, nameof(dqAccumulator), "[TotalQ, Heads, HeadDim]");
+        DenseBackward.RequireAlignedAccumulator(dqAccumulator, nameof(dqAccumulator));
         RequireLength(dq.Length, shape.QLength, nameof(dq), "[TotalQ, Heads, HeadDim]");
         RequireLength(dk.Length, shape.KvLength, nameof(dk), "[TotalK, HeadsKv, HeadDim]");
         RequireLength(dv.Length, shape.KvLength, nameof(dv), "[TotalK, HeadsKv, HeadDim]");

@@ -10,26 +10,36 @@ namespace FlashMoBA.Kernels.Attention;
 /// group, the query tiles that can see those keys (under causal masking, from the diagonal on). Per
 /// tile it recomputes P = 2^(s·scale·log2 e − LSE·log2 e) from the forward's LSE, forms
 /// dS = P∘(dP − D) with dP = dO·Vᵀ, accumulates dV += Pᵀ·dO and dK += dSᵀ·Q in registers and adds
-/// dQ = scale·dS·K to an fp32 buffer with atomics. dK and dV are written once, without atomics: the CTA
-/// owns its keys for the whole group, so the group's sum is complete there.
+/// dQ = scale·dS·K to an fp32 buffer with 16-byte vector reductions (<see cref="DenseBackwardQueryGrads"/>). dK and dV are written once, without atomics:
+/// the CTA owns its keys for the whole group, so the group's sum is complete there.
+/// The walk is software-pipelined with one barrier per query tile: the next tile's q, dO, LSE and D are
+/// loaded into registers (<see cref="DenseForwardStage"/>, <see cref="DenseBackwardRows"/>) before the
+/// current tile's MMAs and stored into a free q/dO stage before the barrier (<see cref="DenseBackwardLayout"/>).
 /// </summary>
 internal static partial class DenseBackward
 {
-    /// <summary>Warps per CTA: 4 row slabs × 2 column halves. The tile geometry is the MoBA backward's, so
-    /// both kernels share <see cref="MobaBackwardLayout"/> for their shared memory.</summary>
-    public const int Warps = MobaBackward.Warps;
+    /// <summary>Warps per CTA: 4 row slabs × 2 column halves (S and dP split by keys, dK/dV/dQ by head dims).</summary>
+    public const int Warps = 8;
 
     /// <summary>Threads per CTA.</summary>
     public const int Threads = Warps * 32;
 
     /// <summary>16-row slabs per query tile; warps w and w + 4 share slab w.</summary>
-    public const int RowSlabs = MobaBackward.RowSlabs;
+    public const int RowSlabs = 4;
 
     /// <summary>Query rows per tile.</summary>
-    public const int BlockM = MobaBackward.BlockM;
+    public const int BlockM = RowSlabs * 16;
 
     /// <summary>Keys per CTA: each warp keeps 16 keys × d/2 of dK and dV (64 registers at d = 128).</summary>
-    public const int BlockN = MobaBackward.KeyTile;
+    public const int BlockN = 64;
+
+    /// <summary>
+    /// The q/dO staging reuses the forward's key/value staging (<see cref="DenseForwardStage"/>,
+    /// <see cref="DenseStageLanes"/>), which copies <see cref="DenseForward.BlockN"/> rows with
+    /// <see cref="DenseForward.Threads"/> threads: a query tile must have as many rows and the CTA as many
+    /// threads (this constant does not compile otherwise).
+    /// </summary>
+    private const int StageGeometryMatches = 1 / (BlockM == DenseForward.BlockN && Threads == DenseForward.Threads ? 1 : 0);
 
     /// <summary><c>Grid.IdxX = keyTile · (batch · Hk) + sequence · Hk + kvHead</c>: the first key tiles, which
     /// most query rows see under causal masking, are launched first.</summary>
@@ -49,92 +59,131 @@ internal static partial class DenseBackward
 
         var shared = SharedMemory.GetDynamic<Chunk16>();
         var words = shared.Cast<uint>();
-        var layout = new MobaBackwardLayout(chunksPerRow);
-        var rows = layout.Rows(words);
+        var layout = new DenseBackwardLayout(chunksPerRow);
         int thread = Group.IdxX, warp = Warp.WarpIdx;
         int m0 = (warp % RowSlabs) * 16;              // query rows of S, dP, dQ; key rows of dK, dV
         int scoreColumn0 = (warp / RowSlabs) * (BlockN / 2);
         int dim0 = (warp / RowSlabs) * (headDim / 2);
         int rowLo = m0 + (Warp.LaneIdx >> 2), rowHi = rowLo + 8;
 
+        // Query row t sees key j iff j ≤ t + offset: rows before keyStart − offset see none of these keys.
+        int firstRow = causal ? IntrinsicMath.Max(0, keyStart - seq.CausalOffset) : 0;
+        int firstTileStart = firstRow / BlockM * BlockM;
+        int groupSize = args.Heads / args.HeadsKv;
+        int head = kvHead * groupSize, headEnd = head + groupSize;
+        int tileStart = firstTileStart;
+        long qStride = (long)args.Heads * chunksPerRow;
+        long qSequence = (long)seq.QStart * qStride;
+        long dqStride = (long)args.Heads * headDim;
+
+        // Prologue: keys, values and the first query tile, loaded synchronously.
         long kvStride = (long)args.HeadsKv * chunksPerRow;
         long kvFirst = ((long)(seq.KStart + keyStart) * args.HeadsKv + kvHead) * chunksPerRow;
         TileGather.GlobalToSharedPair(args.K, args.V, new StridedRows(kvFirst, kvStride, keyEnd - keyStart), shared,
             layout.Keys, layout.Values, BlockN, thread, Threads);
+        var lanes = new DenseStageLanes(thread, chunksPerRow, args.Heads * chunksPerRow);
+        bool hasTile = tileStart < seq.LenQ;
+        int firstRows = hasTile ? seq.LenQ - tileStart : 0;
+        long qFirst = hasTile ? qSequence + (long)tileStart * qStride + head * chunksPerRow : 0;
+        DenseForwardStage.Load(args.Q.SubView(qFirst), lanes, firstRows, chunksPerRow)
+            .Store(shared, layout.Queries(0).ChunkBase, lanes, chunksPerRow);
+        DenseForwardStage.Load(args.DOut.SubView(qFirst), lanes, firstRows, chunksPerRow)
+            .Store(shared, layout.OutputGrads(0).ChunkBase, lanes, chunksPerRow);
+        var stats = DenseBackwardRows.Load(args, seq, head, tileStart + rowLo, tileStart + rowHi);
+        Group.Barrier();
 
-        var keysT = new TransposedTileB(layout.Keys);
-        var valuesT = new TransposedTileB(layout.Values);
-        var keysB = new TileB(layout.Keys);
-        var queries = new TileA(layout.Queries);
-        var queriesB = new TileB(layout.Queries);
-        var outputGrads = new TileA(layout.OutputGrads);
-        var outputGradsB = new TileB(layout.OutputGrads);
-        var probabilitiesT = new TransposedTileA(layout.Probabilities);
-        var scoreGrads = new TileA(layout.ScoreGrads);
-        var scoreGradsT = new TransposedTileA(layout.ScoreGrads);
+        var keysT = new DenseKeysOperand(layout.Keys);
+        var valuesT = new DenseKeysOperand(layout.Values);
+        var keysB = new DenseColumnsOperand(layout.Keys, dim0);
         var dKLeft = default(Acc16x32F32);
         var dKRight = default(Acc16x32F32);
         var dVLeft = default(Acc16x32F32);
         var dVRight = default(Acc16x32F32);
-        // Query row t sees key j iff j ≤ t + offset: rows before keyStart − offset see none of these keys.
-        int firstRow = causal ? IntrinsicMath.Max(0, keyStart - seq.CausalOffset) : 0;
-        int firstTileStart = firstRow / BlockM * BlockM;
-        long qStride = (long)args.Heads * chunksPerRow;
-        int groupSize = args.Heads / args.HeadsKv;
-        for (int member = 0; member < groupSize; member++)
+        for (int stage = 0, buffer = 0; hasTile; buffer ^= 1)
         {
-            int head = kvHead * groupSize + member;
-            for (int tileStart = firstTileStart; tileStart < seq.LenQ; tileStart += BlockM)
+            // The next (tile, head) of the walk: its loads are in flight during this tile's MMAs.
+            int nextStart = tileStart + BlockM, nextHead = head;
+            if (nextStart >= seq.LenQ)
             {
-                Group.Barrier();
-                if (thread < BlockM) LoadRow(rows, thread, tileStart + thread, seq, keyEnd, head, args, causal);
-                long qFirst = ((long)(seq.QStart + tileStart) * args.Heads + head) * chunksPerRow;
-                TileGather.GlobalToSharedPair(args.Q, args.DOut, new StridedRows(qFirst, qStride, seq.LenQ - tileStart),
-                    shared, layout.Queries, layout.OutputGrads, BlockM, thread, Threads);
-                Group.Barrier();
-
-                // S and dP for rows m0..m0+15 × keys scoreColumn0..+31; P and dS go to shared memory for the
-                // transposed products.
-                var scores = default(Acc16x32F32);
-                QueryFragments.Load<THeadDim>(words, queries, m0).Scores<TElem, THeadDim>(ref scores, words, keysT, scoreColumn0);
-                var probabilityGrads = default(Acc16x32F32);
-                QueryFragments.Load<THeadDim>(words, outputGrads, m0)
-                    .Scores<TElem, THeadDim>(ref probabilityGrads, words, valuesT, scoreColumn0);
-                // Row 0 has the tile's smallest limit (limits grow with the row), so only the diagonal and
-                // the ragged last key tile are masked.
-                if (keyStart + BlockN - 1 > rows.LastKey[0])
-                    scores.MaskColumns(keyStart + scoreColumn0, rows.LastKey[rowLo], rows.LastKey[rowHi]);
-                scores.Exp2Rows(args.ScaleLog2, rows.LseLog2[rowLo], rows.LseLog2[rowHi], out _, out _);
-                scores.StoreShared<TElem>(words, layout.Probabilities, m0, scoreColumn0);
-                scores.SoftmaxGrad(probabilityGrads, rows.Delta[rowLo], rows.Delta[rowHi]);
-                scores.StoreShared<TElem>(words, layout.ScoreGrads, m0, scoreColumn0);
-                Group.Barrier();
-
-                // dV += Pᵀ·dO and dK += dSᵀ·Q for keys m0..m0+15 × dims dim0..dim0 + d/2 (k = the query rows).
-                var transposed = default(FragA16x64);
-                transposed.Load(words, probabilitiesT, m0, 0);
-                dVLeft.Mma<TElem, TileB>(transposed, words, outputGradsB, dim0, 0);
-                if (headDim == 128) dVRight.Mma<TElem, TileB>(transposed, words, outputGradsB, dim0 + 32, 0);
-                transposed.Load(words, scoreGradsT, m0, 0);
-                dKLeft.Mma<TElem, TileB>(transposed, words, queriesB, dim0, 0);
-                if (headDim == 128) dKRight.Mma<TElem, TileB>(transposed, words, queriesB, dim0 + 32, 0);
-
-                // dQ += scale·dS·K for rows m0..m0+15 × dims dim0..dim0 + d/2 (k = the keys), a half at a time.
-                var rowGrads = default(FragA16x64);
-                rowGrads.Load(words, scoreGrads, m0, 0);
-                long dqLo = GradElement(rows.FirstChunk[rowLo], headDim, dim0), dqHi = GradElement(rows.FirstChunk[rowHi], headDim, dim0);
-                var dQ = default(Acc16x32F32);
-                dQ.Mma<TElem, TileB>(rowGrads, words, keysB, dim0, 0);
-                dQ.ScaleRows(args.Scale, args.Scale);
-                dQ.AtomicAddGlobal(args.DQAccumulator, dqLo, dqHi);
-                if (headDim == 128)
-                {
-                    dQ = default;
-                    dQ.Mma<TElem, TileB>(rowGrads, words, keysB, dim0 + 32, 0);
-                    dQ.ScaleRows(args.Scale, args.Scale);
-                    dQ.AtomicAddGlobal(args.DQAccumulator, dqLo < 0 ? -1 : dqLo + 32, dqHi < 0 ? -1 : dqHi + 32);
-                }
+                nextStart = firstTileStart;
+                nextHead++;
             }
+            bool hasNext = nextHead < headEnd;
+            int nextRows = hasNext ? seq.LenQ - nextStart : 0;
+            long nextFirst = hasNext ? qSequence + (long)nextStart * qStride + nextHead * chunksPerRow : qFirst;
+            var nextQueries = DenseForwardStage.Load(args.Q.SubView(nextFirst), lanes, nextRows, chunksPerRow);
+            var nextGrads = DenseForwardStage.Load(args.DOut.SubView(nextFirst), lanes, nextRows, chunksPerRow);
+            var nextStats = DenseBackwardRows.Load(args, seq, hasNext ? nextHead : head, nextStart + rowLo, nextStart + rowHi);
+
+            // S and dP for rows m0..m0+15 × keys scoreColumn0..+31.
+            var queries = QueryFragments.Load<THeadDim>(words, new TileA(layout.Queries(stage)), m0);
+            var scores = default(Acc16x32F32);
+            if (headDim == 128) scores.Mma<TElem, DenseKeysOperand>(queries.Wide, words, keysT, scoreColumn0, 0);
+            else scores.Mma<TElem, DenseKeysOperand>(queries.Narrow, words, keysT, scoreColumn0, 0);
+            var outputGrads = QueryFragments.Load<THeadDim>(words, new TileA(layout.OutputGrads(stage)), m0);
+            var probabilityGrads = default(Acc16x32F32);
+            if (headDim == 128)
+                probabilityGrads.Mma<TElem, DenseKeysOperand>(outputGrads.Wide, words, valuesT, scoreColumn0, 0);
+            else
+                probabilityGrads.Mma<TElem, DenseKeysOperand>(outputGrads.Narrow, words, valuesT, scoreColumn0, 0);
+
+            // Only the diagonal and the ragged last key tile are masked: limits grow with the row, so the
+            // warp's first row has the smallest.
+            int warpLast = IntrinsicMath.Min(seq.LastKey(tileStart + m0, causal), keyEnd - 1);
+            if (keyStart + scoreColumn0 + BlockN / 2 - 1 > warpLast)
+            {
+                scores.MaskColumns(keyStart + scoreColumn0,
+                    IntrinsicMath.Min(seq.LastKey(tileStart + rowLo, causal), keyEnd - 1),
+                    IntrinsicMath.Min(seq.LastKey(tileStart + rowHi, causal), keyEnd - 1));
+            }
+            scores.Exp2Rows(args.ScaleLog2, stats.LseLog2Lo, stats.LseLog2Hi, out _, out _);
+            var probabilities = layout.Probabilities(buffer);
+            var scoreGrads = layout.ScoreGrads(buffer);
+            scores.StoreShared<TElem>(words, probabilities, m0, scoreColumn0);
+            scores.SoftmaxGrad(probabilityGrads, stats.DeltaLo, stats.DeltaHi);
+            scores.StoreShared<TElem>(words, scoreGrads, m0, scoreColumn0);
+
+            // The next tile's stage last held tile i − 2, whose readers passed the previous barrier.
+            int nextStage = stage == DenseBackwardLayout.QueryStages - 1 ? 0 : stage + 1;
+            nextQueries.Store(shared, layout.Queries(nextStage).ChunkBase, lanes, chunksPerRow);
+            nextGrads.Store(shared, layout.OutputGrads(nextStage).ChunkBase, lanes, chunksPerRow);
+            Group.Barrier();
+
+            // dV += Pᵀ·dO and dK += dSᵀ·Q for keys m0..m0+15 × dims dim0..dim0 + d/2 (k = the query rows).
+            var outputGradsB = new DenseColumnsOperand(layout.OutputGrads(stage), dim0);
+            var queriesB = new DenseColumnsOperand(layout.Queries(stage), dim0);
+            var transposed = default(FragA16x64);
+            transposed.Load(words, new TransposedTileA(probabilities), m0, 0);
+            dVLeft.Mma<TElem, DenseColumnsOperand>(transposed, words, outputGradsB, 0, 0);
+            if (headDim == 128) dVRight.Mma<TElem, DenseColumnsOperand>(transposed, words, outputGradsB, 32, 0);
+            transposed.Load(words, new TransposedTileA(scoreGrads), m0, 0);
+            dKLeft.Mma<TElem, DenseColumnsOperand>(transposed, words, queriesB, 0, 0);
+            if (headDim == 128) dKRight.Mma<TElem, DenseColumnsOperand>(transposed, words, queriesB, 32, 0);
+
+            // dQ += scale·dS·K for rows m0..m0+15 × dims dim0..dim0 + d/2 (k = the keys), a half at a time,
+            // added to the accumulator with 16-byte reductions.
+            var rowGrads = default(FragA16x64);
+            rowGrads.Load(words, new TileA(scoreGrads), m0, 0);
+            long dqFirst = ((long)(seq.QStart + tileStart + m0) * args.Heads + head) * headDim + dim0;
+            int dqRows = seq.LenQ - (tileStart + m0);
+            var dQ = default(Acc16x32F32);
+            dQ.Mma<TElem, DenseColumnsOperand>(rowGrads, words, keysB, 0, 0);
+            DenseBackwardQueryGrads.Add(shared, layout.GradSliceWord(warp, 0), dQ, args.Scale, args.DQAccumulator,
+                dqFirst, dqStride, dqRows);
+            if (headDim == 128)
+            {
+                dQ = default;
+                dQ.Mma<TElem, DenseColumnsOperand>(rowGrads, words, keysB, 32, 0);
+                DenseBackwardQueryGrads.Add(shared, layout.GradSliceWord(warp, 1), dQ, args.Scale, args.DQAccumulator,
+                    dqFirst + 32, dqStride, dqRows);
+            }
+
+            hasTile = hasNext;
+            tileStart = nextStart;
+            head = nextHead;
+            qFirst = nextFirst;
+            stats = nextStats;
+            stage = nextStage;
         }
 
         // Keys m0 + g and m0 + g + 8 of the tile; rows past the sequence's end are not this CTA's.
@@ -149,28 +198,6 @@ internal static partial class DenseBackward
             dVRight.StoreGlobal<TElem>(args.DV, rightLo, rightHi, 1f);
         }
     }
-
-    /// <summary>
-    /// Fills row <paramref name="row"/> of the table for sequence-local query row <paramref name="localRow"/>
-    /// (padding past the sequence): its (row, head) pair, last visible key of this key tile, LSE in base 2 and D.
-    /// </summary>
-    private static void LoadRow(in MobaRowTable rows, int row, int localRow, in SeqInfo seq, int keyEnd, int head,
-        in DenseBackwardArgs args, bool causal)
-    {
-        if (localRow >= seq.LenQ)
-        {
-            rows.SetPadding(row);
-            return;
-        }
-        int queryRow = seq.QStart + localRow;
-        rows.FirstChunk[row] = queryRow * args.Heads + head;    // the (row, head) pair: dQ's row
-        rows.LastKey[row] = IntrinsicMath.Min(seq.LastKey(localRow, causal), keyEnd - 1);
-        rows.LseLog2[row] = args.Lse[(long)head * args.TotalQ + queryRow] * MobaScale.Log2E;
-        rows.Delta[row] = args.Delta[(long)head * args.TotalQ + queryRow];
-    }
-
-    /// <summary>fp32 element index of column <paramref name="dim0"/> of (row, head) pair <paramref name="pair"/>; −1 for padding.</summary>
-    private static long GradElement(int pair, int headDim, int dim0) => pair < 0 ? -1 : (long)pair * headDim + dim0;
 
     /// <summary>Pair index of column <paramref name="dim0"/> of sequence-local key <paramref name="key"/>; −1 past <paramref name="keyEnd"/>.</summary>
     private static long KeyPair(in DenseBackwardArgs args, in SeqInfo seq, int kvHead, int key, int keyEnd,

@@ -8,7 +8,7 @@ namespace FlashMoBA.Kernels.Attention;
 /// Dynamic shared memory of a MoBA backward CTA, in 16-byte chunks: the key tile and value tile
 /// (<see cref="MobaBackward.KeyTile"/> rows each), the gathered q and dO tiles
 /// (<see cref="MobaBackward.BlockM"/> rows each), P and dS (BlockM × KeyTile, 16-bit) and the row
-/// table. The dense backward (<see cref="DenseBackward"/>) uses the same tile geometry and this layout.
+/// table.
 /// P and dS go through shared memory because dV = Pᵀ·dO, dK = dSᵀ·Q and dQ = dS·K need them
 /// split across warps differently from how S was computed. At d = 128: 64 + 16 + 1.3 KB.
 /// </summary>

@@ -61,4 +61,29 @@ internal readonly struct GlobalAccumulator
                 break;
         }
     }
+
+    /// <summary>
+    /// Adds <paramref name="x"/>, <paramref name="y"/>, <paramref name="z"/>, <paramref name="w"/> to elements
+    /// <paramref name="index"/> .. <paramref name="index"/> + 3 with one <c>red.relaxed.gpu.global.add.v4.f32</c>;
+    /// the caller guarantees a 16-byte aligned address (index a multiple of 4 in a 16-byte aligned buffer).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void AddQuad(long index, float x, float y, float z, float w)
+    {
+        switch (Accelerator.CurrentType)
+        {
+            case AcceleratorType.Cuda:
+                CudaAsm.Emit("red.relaxed.gpu.global.add.v4.f32 [%0], {%1, %2, %3, %4};", Address + index * sizeof(float),
+                    x, y, z, w);
+                break;
+            case AcceleratorType.CPU:
+            case AcceleratorType.OpenCL:
+            default:
+                WarpEmulation.AtomicAdd(View, index, x);
+                WarpEmulation.AtomicAdd(View, index + 1, y);
+                WarpEmulation.AtomicAdd(View, index + 2, z);
+                WarpEmulation.AtomicAdd(View, index + 3, w);
+                break;
+        }
+    }
 }

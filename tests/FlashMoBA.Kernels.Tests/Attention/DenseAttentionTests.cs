@@ -69,6 +69,7 @@ public sealed class DenseAttentionTests(AcceleratorFixture fixture)
         MobaAssert.Close(expected.Output, run.Output, 2 * u, 2 * u * MobaAssert.MaxAbs(inputs.V), "output");
     }
 
-    private static void CloseGradient(double[] expected, double[] actual, double u, string what) =>
+    /// <summary>A gradient within <see cref="MobaTolerances.GradientRoundings"/> unit roundoffs of its largest reference element.</summary>
+    internal static void CloseGradient(double[] expected, double[] actual, double u, string what) =>
         MobaAssert.Close(expected, actual, 0, MobaTolerances.GradientRoundings * u * MobaAssert.MaxAbs(expected), what);
 }

@@ -44,5 +44,8 @@ public sealed class DensePtxTests
             : "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32";
         Assert.Contains(mma, ptx, StringComparison.Ordinal);
         Assert.Contains("ldmatrix.sync.aligned.m8n8.x4", ptx, StringComparison.Ordinal);
+        // The backward adds dQ with 16-byte vector reductions (sm_90).
+        if (owner == typeof(DenseBackward))
+            Assert.Contains("red.relaxed.gpu.global.add.v4.f32", ptx, StringComparison.Ordinal);
     }
 }
