@@ -269,6 +269,12 @@ public sealed partial class MobaAttention : IDisposable
     /// <summary>The scratch buffer (tests poison it to prove that every value read is first written).</summary>
     internal MobaWorkspace Workspace => workspace;
 
+    /// <summary>
+    /// Parts every forward segment's query tiles are split over, in place of the automatic choice
+    /// (<see cref="MobaHeadChunking.ForwardParts"/>); null (the default) keeps it. Tests force it.
+    /// </summary>
+    internal int? ForwardParts { get; set; }
+
     /// <summary>Query heads per chunk of the forward passes of <paramref name="problem"/> on this accelerator.</summary>
     internal int ForwardChunkHeads<T>(MobaProblem problem)
         where T : unmanaged =>
@@ -310,7 +316,7 @@ public sealed partial class MobaAttention : IDisposable
         }
         MobaPasses.Forward(cache, stream, plan, result.LaunchOrder.View, problem.Scale, q.View.AsContiguous(), keys,
             v.View.AsContiguous(), result.Output.View.AsContiguous(), result.Lse.View.AsContiguous(), workspace,
-            ForwardChunkHeads<T>(problem), stages);
+            ForwardChunkHeads<T>(problem), Accelerator.NumMultiprocessors, ForwardParts, stages);
     }
 
     private void EnqueueBackward<T>(DeviceTensor<T> dOut, DeviceTensor<T> q, DeviceTensor<T> k, DeviceTensor<T> v,

@@ -115,7 +115,8 @@ public sealed record MobaConfig
     /// fp32 dQ accumulator are sized for this many heads instead of all H, and the passes run chunk after
     /// chunk. null (the default) chooses
     /// automatically: the scratch stays within about 5% of the call's inputs and outputs unless that
-    /// would leave a launch with fewer than about four waves of CTAs on the GPU. Otherwise at least 1
+    /// would leave a launch with fewer than about four waves of CTAs on the GPU even with the forward's
+    /// query tiles of each key block split over several CTAs. Otherwise at least 1
     /// and a multiple of the GQA group size H/Hk (checked against the tensors by
     /// <see cref="AttentionShapes.Validate(ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{int}, VarlenBatch, MobaConfig)"/>);
     /// values of H or more run all heads at once. Results do not depend on it.

@@ -5,12 +5,14 @@ using FlashMoBA.Kernels.Primitives;
 namespace FlashMoBA.Kernels.Attention;
 
 /// <summary>
-/// MoBA forward, gather-and-densify (DESIGN.md §3 steps 4–5, §4.2), organised per key block: one CTA
-/// owns one segment — a (key block, query head) pair — keeps the block's keys (and values) in shared
-/// memory and streams dense tiles of the query rows that chose the block, gathered from the routing
-/// plan's list. Two-level tiling: the logical MoBA block of B keys is walked in physical tiles of
-/// <see cref="KeyTile"/> keys. Every block is read once for all of its queries, never once per query
-/// tile. One softmax over the union of a row's blocks is kept exact by two passes:
+/// MoBA forward, gather-and-densify (DESIGN.md §3 steps 4–5, §4.2), organised per key block: a CTA
+/// owns one segment — a (key block, query head) pair — or one of its <see cref="MobaForwardArgs.Parts"/>
+/// (every Parts-th query tile, so that small head chunks still fill the GPU), keeps the block's keys
+/// (and values) in shared memory and streams dense tiles of the query rows that chose the block,
+/// gathered from the routing plan's list. Two-level tiling: the logical MoBA block of B keys is walked
+/// in physical tiles of <see cref="KeyTile"/> keys. Every block is read once per part for all of the
+/// part's queries, never once per query tile. One softmax over the union of a row's blocks is kept
+/// exact by two passes:
 /// <see cref="StatsKernel{TElem, THeadDim}"/> writes each (row, slot)'s max and sum-exp,
 /// <see cref="MobaLseMerge"/> merges them into the row's LSE, and
 /// <see cref="OutputKernel{TElem, THeadDim}"/> adds the already normalised contribution
@@ -49,11 +51,13 @@ internal static partial class MobaForward
         where THeadDim : struct, IMobaHeadDim
     {
         int chunksPerRow = default(THeadDim).Value / Chunk16.Elements;
-        int head = args.Chunk.First + Grid.IdxX % args.Chunk.Count;
-        var block = MobaKeyBlock.Load(args.Routing, args.Routing.LaunchOrder[Grid.IdxX / args.Chunk.Count], args.BlockSize);
+        args.Locate(Grid.IdxX, out int launchSlot, out int head, out int part);
+        var block = MobaKeyBlock.Load(args.Routing, args.Routing.LaunchOrder[launchSlot], args.BlockSize);
         int segment = block.Block * args.Heads + head;
         int count = args.Routing.SegmentCounts[segment];
-        if (count == 0) return;
+        // This part's tiles start at part·BlockM and step by Parts·BlockM; a part past the segment has none.
+        int firstTile = part * BlockM, tileStride = args.Parts * BlockM;
+        if (firstTile >= count) return;
 
         var shared = SharedMemory.GetDynamic<Chunk16>();
         var words = shared.Cast<uint>();
@@ -66,7 +70,7 @@ internal static partial class MobaForward
         bool resident = block.KeyEnd - block.KeyStart <= ResidentKeys;
         if (resident) LoadKeys(args, layout, shared, block, kvHead, block.KeyStart, thread);
 
-        for (int tileStart = 0; tileStart < count; tileStart += BlockM)
+        for (int tileStart = firstTile; tileStart < count; tileStart += tileStride)
         {
             Group.Barrier();
             if (thread < BlockM)
@@ -128,11 +132,12 @@ internal static partial class MobaForward
         where THeadDim : struct, IMobaHeadDim
     {
         int headDim = default(THeadDim).Value, chunksPerRow = headDim / Chunk16.Elements;
-        int head = args.Chunk.First + Grid.IdxX % args.Chunk.Count;
-        var block = MobaKeyBlock.Load(args.Routing, args.Routing.LaunchOrder[Grid.IdxX / args.Chunk.Count], args.BlockSize);
+        args.Locate(Grid.IdxX, out int launchSlot, out int head, out int part);
+        var block = MobaKeyBlock.Load(args.Routing, args.Routing.LaunchOrder[launchSlot], args.BlockSize);
         int segment = block.Block * args.Heads + head;
         int count = args.Routing.SegmentCounts[segment];
-        if (count == 0) return;
+        int firstTile = part * BlockM, tileStride = args.Parts * BlockM;
+        if (firstTile >= count) return;
 
         var shared = SharedMemory.GetDynamic<Chunk16>();
         var words = shared.Cast<uint>();
@@ -148,16 +153,16 @@ internal static partial class MobaForward
 
         // Prologue: the first tile's rows and q chunks.
         int segmentFirst = args.Routing.SegmentOffsets[segment];
-        var staged = PendingQueryRows.Locate(args, segmentFirst, count, 0, chunksPerRow, thread)
+        var staged = PendingQueryRows.Locate(args, segmentFirst, count, firstTile, chunksPerRow, thread)
             .Issue(args, block, head, chunksPerRow, thread);
 
-        for (int tileStart = 0; tileStart < count; tileStart += BlockM)
+        for (int tileStart = firstTile; tileStart < count; tileStart += tileStride)
         {
             // The previous tile's readers are done: this tile's loads go to shared memory.
             Group.Barrier();
             staged.Store(shared, layout, rows, thread);
             Group.Barrier();
-            var next = PendingQueryRows.Locate(args, segmentFirst, count, tileStart + BlockM, chunksPerRow, thread);
+            var next = PendingQueryRows.Locate(args, segmentFirst, count, tileStart + tileStride, chunksPerRow, thread);
             bool nextIssued = false;
 
             int lastLo = rows.LastKey[rowLo], lastHi = rows.LastKey[rowHi], tileLast = rows.LastKey[0];

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ILGPU;
 using FlashMoBA.Kernels.Primitives;
 
@@ -7,7 +8,7 @@ namespace FlashMoBA.Kernels.Attention;
 internal readonly struct MobaForwardArgs(
     ArrayView<Chunk16> q, ArrayView<Chunk16> k, ArrayView<Chunk16> v, MobaRoutingViews routing,
     ArrayView<float> lse, ArrayView<float> slotStats, ArrayView<float> outputAccumulator,
-    int totalQ, int heads, int headsKv, int blockSize, int topK, int causal, float scaleLog2, MobaHeadRange chunk)
+    int totalQ, int heads, int headsKv, int blockSize, int topK, int causal, float scaleLog2, MobaHeadRange chunk, int parts)
 {
     /// <summary>Queries <c>[totalQ, Heads, d]</c> as 16-byte chunks.</summary>
     public readonly ArrayView<Chunk16> Q = q;
@@ -51,6 +52,27 @@ internal readonly struct MobaForwardArgs(
     /// <summary>softmaxScale · log2 e.</summary>
     public readonly float ScaleLog2 = scaleLog2;
 
-    /// <summary>The query heads this launch works on; the grid covers (key block, chunk head) pairs.</summary>
+    /// <summary>The query heads this launch works on; the grid covers (key block, chunk head, part) triples.</summary>
     public readonly MobaHeadRange Chunk = chunk;
+
+    /// <summary>
+    /// CTAs per segment (key block, head): part p takes the segment's query tiles p, p + Parts, p + 2·Parts, …
+    /// (see <see cref="MobaHeadChunking.ForwardParts"/>). Each tile belongs to exactly one part, so the
+    /// per-slot statistics and the output reductions do not depend on it.
+    /// </summary>
+    public readonly int Parts = parts;
+
+    /// <summary>
+    /// Decodes CTA <paramref name="cta"/> of a launch: the launch-order index of its key block, its query head
+    /// and its part. The parts of a segment are neighbours in the grid, so they run together and share the
+    /// block's keys and values in L2.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Locate(int cta, out int launchSlot, out int head, out int part)
+    {
+        int pair = cta / Parts;
+        part = cta - pair * Parts;
+        launchSlot = pair / Chunk.Count;
+        head = Chunk.First + pair - launchSlot * Chunk.Count;
+    }
 }

@@ -11,6 +11,10 @@ namespace FlashMoBA.Kernels.Attention;
 /// sequence run longest) with most SMs idle. The automatic choice takes the largest chunk whose scratch
 /// stays within <see cref="WorkspaceBudget"/> of the call's inputs and outputs, raised when needed so
 /// that every launch still has <see cref="MinWaves"/> waves of CTAs.
+/// <para>The forward reaches the waves first by splitting each segment's query tiles over up to
+/// <see cref="MaxForwardParts"/> CTAs (<see cref="ForwardParts"/>), and raises the chunk only beyond that:
+/// a part re-reads its block's keys and values (from L2: a segment's parts are launched side by side),
+/// so a launch that has its waves without parts gets none.</para>
 /// <para>The forward's per-slot statistics (2·topK floats per row and head) are dead once the LSE merge
 /// has read them, before the accumulator is zeroed, so they live in the accumulator's space: one
 /// statistics pass covers a group of <see cref="StatsHeads"/> heads (d / (2·topK) chunks: 8 at
@@ -32,6 +36,16 @@ internal static class MobaHeadChunking
     /// <summary>CTAs of the forward output pass resident per SM (81 KB of shared memory each).</summary>
     public const int ForwardCtasPerMultiprocessor = 2;
 
+    /// <summary>CTAs of the forward statistics pass resident per SM (128 threads at ≤ 128 registers, 49 KB of shared memory).</summary>
+    public const int StatsCtasPerMultiprocessor = 4;
+
+    /// <summary>
+    /// Most CTAs one forward segment's query tiles are split over. A segment of the benchmark shape holds
+    /// about topK·B / <see cref="MobaForward.BlockM"/> = 16 tiles on average, so 8 parts still give each CTA
+    /// two tiles for one load of the block's keys and values.
+    /// </summary>
+    public const int MaxForwardParts = 8;
+
     /// <summary>CTAs of the backward resident per SM (256 threads at 168–220 registers).</summary>
     public const int BackwardCtasPerMultiprocessor = 1;
 
@@ -46,9 +60,23 @@ internal static class MobaHeadChunking
             + 4L * g.TotalQ * g.Heads;
         // The statistics share the accumulator's space (see StatsHeads).
         long perHead = 4L * g.TotalQ * g.HeadDim;
-        // One CTA per (key block, query head).
-        long ctasPerGroup = (long)g.TotalBlocks * g.GroupSize;
+        // One CTA per (key block, query head, part): the chunk is raised for the waves only when
+        // MaxForwardParts parts do not reach them.
+        long ctasPerGroup = (long)g.TotalBlocks * g.GroupSize * MaxForwardParts;
         return Choose(g, footprint, perHead, ctasPerGroup, ForwardCtasPerMultiprocessor * (long)multiprocessors);
+    }
+
+    /// <summary>
+    /// Parts per segment for a forward launch over <paramref name="heads"/> query heads with
+    /// <paramref name="ctasPerMultiprocessor"/> resident CTAs per SM (<see cref="StatsCtasPerMultiprocessor"/> or
+    /// <see cref="ForwardCtasPerMultiprocessor"/>): the fewest that give the launch <see cref="MinWaves"/> waves,
+    /// at most <see cref="MaxForwardParts"/>; 1 when the heads alone suffice.
+    /// </summary>
+    public static int ForwardParts(RoutingGeometry g, int heads, int ctasPerMultiprocessor, int multiprocessors)
+    {
+        long ctas = Math.Max(1, (long)g.TotalBlocks * heads);
+        long needed = (long)Math.Ceiling(MinWaves * ctasPerMultiprocessor * multiprocessors / ctas);
+        return (int)Math.Clamp(needed, 1, MaxForwardParts);
     }
 
     /// <summary>

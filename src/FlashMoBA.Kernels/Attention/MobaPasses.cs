@@ -21,10 +21,13 @@ internal static class MobaPasses
     /// <summary>
     /// Computes <paramref name="output"/> <c>[totalQ, H, d]</c> and <paramref name="lse"/> <c>[H, totalQ]</c>,
     /// with an fp32 accumulator of <paramref name="chunkHeads"/> query heads (a multiple of the group size).
+    /// Each launch splits its segments into the parts <see cref="MobaHeadChunking.ForwardParts"/> chooses for
+    /// <paramref name="multiprocessors"/> SMs, or into <paramref name="parts"/> when given.
     /// </summary>
     public static void Forward<T>(KernelCache cache, AcceleratorStream stream, RoutingPlan plan,
         ArrayView<int> launchOrder, float scale, ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<T> output,
-        ArrayView<float> lse, MobaWorkspace workspace, int chunkHeads, MobaStageMarkers? stages = null)
+        ArrayView<float> lse, MobaWorkspace workspace, int chunkHeads, int multiprocessors, int? parts = null,
+        MobaStageMarkers? stages = null)
         where T : unmanaged
     {
         var g = plan.Geometry;
@@ -34,9 +37,11 @@ internal static class MobaPasses
         foreach (var (group, chunks) in work)
         {
             var slotStats = region.SubView(0, 2L * g.TotalQ * group.Count * g.TopK);
+            int statsParts = parts ?? MobaHeadChunking.ForwardParts(g, group.Count,
+                MobaHeadChunking.StatsCtasPerMultiprocessor, multiprocessors);
             if (g.TotalBlocks > 0 && g.TotalQ > 0)
-                MobaForward.LaunchStats<T>(cache, stream, Args(q, k, v, routing, lse, slotStats, region, g, scale, group),
-                    g.HeadDim, g.TotalBlocks);
+                MobaForward.LaunchStats<T>(cache, stream,
+                    Args(q, k, v, routing, lse, slotStats, region, g, scale, group, statsParts), g.HeadDim, g.TotalBlocks);
             stages?.Mark(stream, "forward.stats");
             // Reads every statistic of the group before the first chunk's zeroing overwrites them.
             MobaLseMerge.Launch(cache, stream,
@@ -49,9 +54,11 @@ internal static class MobaPasses
                 var accumulator = region.SubView(0, accumulatorFloats);
                 accumulator.MemSetToZero(stream);
                 stages?.Mark(stream, "forward.zero");
+                int outputParts = parts ?? MobaHeadChunking.ForwardParts(g, chunk.Count,
+                    MobaHeadChunking.ForwardCtasPerMultiprocessor, multiprocessors);
                 if (g.TotalBlocks > 0)
-                    MobaForward.LaunchOutput<T>(cache, stream, Args(q, k, v, routing, lse, region, accumulator, g, scale, chunk),
-                        g.HeadDim, g.TotalBlocks);
+                    MobaForward.LaunchOutput<T>(cache, stream,
+                        Args(q, k, v, routing, lse, region, accumulator, g, scale, chunk, outputParts), g.HeadDim, g.TotalBlocks);
                 stages?.Mark(stream, "forward.output");
                 MobaAccumulatorConvert.Launch(cache, stream, accumulator, output, g.Heads, g.HeadDim, chunk);
                 stages?.Mark(stream, "forward.convert");
@@ -98,15 +105,16 @@ internal static class MobaPasses
     }
 
     /// <summary>
-    /// The forward kernels' arguments for the heads <paramref name="heads"/>. The statistics pass does not
-    /// touch the accumulator nor the output pass the statistics: each gets the shared region for the other.
+    /// The forward kernels' arguments for the heads <paramref name="heads"/>, each segment split into
+    /// <paramref name="parts"/> CTAs. The statistics pass does not touch the accumulator nor the output pass
+    /// the statistics: each gets the shared region for the other.
     /// </summary>
     private static MobaForwardArgs Args<T>(ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, MobaRoutingViews routing,
         ArrayView<float> lse, ArrayView<float> slotStats, ArrayView<float> accumulator, RoutingGeometry g, float scale,
-        MobaHeadRange heads)
+        MobaHeadRange heads, int parts)
         where T : unmanaged =>
         new(q.Cast<Chunk16>(), k.Cast<Chunk16>(), v.Cast<Chunk16>(), routing, lse, slotStats, accumulator, g.TotalQ, g.Heads,
-            g.HeadsKv, g.BlockSize, g.TopK, g.Causal ? 1 : 0, scale * MobaScale.Log2E, heads);
+            g.HeadsKv, g.BlockSize, g.TopK, g.Causal ? 1 : 0, scale * MobaScale.Log2E, heads, parts);
 
     private static MobaRoutingViews Views(RoutingPlan plan, ArrayView<int> launchOrder) => new(
         plan.CuSeqlensQ.View, plan.CuSeqlensK.View, plan.CuBlocks.View, plan.BlockSequence.View, plan.TopkIndex.View,

@@ -2,10 +2,14 @@ using FlashMoBA.Reference;
 
 namespace FlashMoBA.Kernels.Tests.Attention;
 
-/// <summary>One MoBA attention problem of the CPU tests: varlen lengths, heads, d, routing parameters, dtype, seed.</summary>
+/// <summary>
+/// One MoBA attention problem of the CPU tests: varlen lengths, heads, d, routing parameters, dtype, seed,
+/// and optionally the head chunk and the forward's parts per segment (<c>MobaAttention.ForwardParts</c>, an
+/// internal setting; null: automatic).
+/// </summary>
 internal sealed record MobaCase(
     int[] LengthsQ, int[] LengthsK, int Heads, int HeadsKv, int HeadDim, int BlockSize, int TopK, bool Causal,
-    ElementType ElementType, int Seed, int? KeyConvWidth = null, int? HeadChunk = null)
+    ElementType ElementType, int Seed, int? KeyConvWidth = null, int? HeadChunk = null, int? ForwardParts = null)
 {
     /// <summary>The varlen batch.</summary>
     public VarlenBatch Batch => VarlenBatch.FromLengths(LengthsQ, LengthsK);
@@ -25,7 +29,8 @@ internal sealed record MobaCase(
     /// <summary>Short label for failure messages.</summary>
     public override string ToString() =>
         $"q=[{string.Join(',', LengthsQ)}] k=[{string.Join(',', LengthsK)}] H{Heads}/{HeadsKv} d{HeadDim} "
-        + $"B{BlockSize} top{TopK} {(Causal ? "causal" : "full")} {ElementType} seed {Seed} chunk {HeadChunk?.ToString() ?? "auto"}";
+        + $"B{BlockSize} top{TopK} {(Causal ? "causal" : "full")} {ElementType} seed {Seed} chunk {HeadChunk?.ToString() ?? "auto"} "
+        + $"parts {ForwardParts?.ToString() ?? "auto"}";
 }
 
 /// <summary>Seeded inputs of a case, already rounded to the storage type so that the float64 reference sees

@@ -6,7 +6,8 @@ namespace FlashMoBA.Kernels.Tests.Attention;
 /// <summary>
 /// The head-chunk plan (host arithmetic only): chunks cover every head once in whole GQA groups, and the
 /// automatic choice for the benchmark shape (b = 2, H = 16, d = 128, fp16, B = 128, topK = 8) on an
-/// H200's 132 SMs keeps the scratch within budget unless the wave floor needs more heads.
+/// H200's 132 SMs keeps the scratch within budget and reaches the wave floor by splitting the forward's
+/// segments into parts, raising the chunk only past the parts' cap.
 /// </summary>
 public sealed class MobaHeadChunkingTests
 {
@@ -46,30 +47,62 @@ public sealed class MobaHeadChunkingTests
         Assert.Equal(5 * 3 + 2, chunk.Pair(5, 4));
     }
 
+    /// <summary>
+    /// The automatic forward plan for the benchmark shape: one-head chunks (8 MiB of fp32 accumulator per
+    /// head and 8K tokens of each of the 2 sequences, 3.1% of the inputs and outputs) with the waves made up
+    /// by parts, 1 part (the unsplit schedule) from 64K on; at 4K the 8-part cap raises the chunk to 2 heads.
+    /// </summary>
     [Theory]
-    [InlineData(8192, 8)]
-    [InlineData(16384, 4)]
-    [InlineData(32768, 2)]
-    [InlineData(65536, 1)]
-    [InlineData(524288, 1)]
-    public void ForwardHeads_BenchShape_BudgetOrWaveFloor(int seqlen, int expected)
+    [InlineData(4096, 2, 8, 2, 8)]
+    [InlineData(8192, 1, 8, 2, 8)]
+    [InlineData(16384, 1, 4, 1, 16)]
+    [InlineData(32768, 1, 2, 1, 32)]
+    [InlineData(65536, 1, 1, 1, 64)]
+    [InlineData(131072, 1, 1, 1, 128)]
+    [InlineData(524288, 1, 1, 1, 512)]
+    public void ForwardPlan_BenchShape_BudgetWithWavesFromParts(int seqlen, int expectedChunk, int expectedOutputParts,
+        int expectedStatsParts, int expectedScratchMiB)
     {
         var g = BenchGeometry(seqlen);
 
         int chunk = MobaHeadChunking.ForwardHeads(g, Fp16Bytes, requested: null, H200Multiprocessors);
+        int statsHeads = MobaHeadChunking.StatsHeads(g, chunk);
+        int outputParts = MobaHeadChunking.ForwardParts(g, chunk, MobaHeadChunking.ForwardCtasPerMultiprocessor,
+            H200Multiprocessors);
+        int statsParts = MobaHeadChunking.ForwardParts(g, statsHeads, MobaHeadChunking.StatsCtasPerMultiprocessor,
+            H200Multiprocessors);
 
-        Assert.Equal(expected, chunk);
-        double waves = (double)g.TotalBlocks * chunk / (MobaHeadChunking.ForwardCtasPerMultiprocessor * H200Multiprocessors);
-        Assert.True(waves >= MobaHeadChunking.MinWaves, $"{waves} waves at N={seqlen}");
-        long footprint = Fp16Bytes * 4L * g.TotalQ * g.Heads * g.HeadDim + 4L * g.TotalQ * g.Heads;
-        var plan = MobaHeadChunking.ForwardPlan(g.Heads, g.GroupSize, chunk, MobaHeadChunking.StatsHeads(g, chunk));
-        long scratch = 4 * MobaHeadChunking.ForwardScratchFloats(g, plan);
-        Assert.Equal(4L * g.TotalQ * chunk * g.HeadDim, scratch); // the statistics fit in the accumulator's space
-        // Within budget, or the smallest chunk that reaches the wave floor.
-        double fewerWaves = (double)g.TotalBlocks * (chunk - 1)
+        Assert.Equal(expectedChunk, chunk);
+        Assert.Equal(expectedOutputParts, outputParts);
+        Assert.Equal(expectedStatsParts, statsParts);
+        Assert.Equal(8 * chunk, statsHeads); // d / (2 topK) = 8 heads of statistics per head of accumulator
+        double outputWaves = (double)g.TotalBlocks * chunk * outputParts
             / (MobaHeadChunking.ForwardCtasPerMultiprocessor * H200Multiprocessors);
-        Assert.True(scratch <= MobaHeadChunking.WorkspaceBudget * footprint || fewerWaves < MobaHeadChunking.MinWaves,
+        double statsWaves = (double)g.TotalBlocks * statsHeads * statsParts
+            / (MobaHeadChunking.StatsCtasPerMultiprocessor * H200Multiprocessors);
+        Assert.True(outputWaves >= MobaHeadChunking.MinWaves, $"{outputWaves} output waves at N={seqlen}");
+        Assert.True(statsWaves >= MobaHeadChunking.MinWaves, $"{statsWaves} statistics waves at N={seqlen}");
+        // The fewest parts that reach the waves.
+        Assert.True(outputParts == 1 || outputWaves * (outputParts - 1) / outputParts < MobaHeadChunking.MinWaves);
+
+        var plan = MobaHeadChunking.ForwardPlan(g.Heads, g.GroupSize, chunk, statsHeads);
+        long scratch = 4 * MobaHeadChunking.ForwardScratchFloats(g, plan);
+        Assert.Equal(expectedScratchMiB * (1L << 20), scratch); // the statistics fit in the accumulator's space
+        long footprint = Fp16Bytes * 4L * g.TotalQ * g.Heads * g.HeadDim + 4L * g.TotalQ * g.Heads;
+        Assert.True(scratch <= MobaHeadChunking.WorkspaceBudget * footprint || chunk == 2 && seqlen == 4096,
             $"scratch {scratch} of {footprint} at N={seqlen}");
+    }
+
+    [Theory]
+    [InlineData(8192, 16, 2, 1)] // all heads at once: the waves without parts
+    [InlineData(8192, 2, 2, 4)] // 256 CTAs: 4 parts give 3.9 waves
+    [InlineData(8192, 1, 4, 8)] // 4 CTAs per SM: 128 CTAs would need 15 parts, capped
+    [InlineData(65536, 1, 2, 1)]
+    public void ForwardParts_FewestForTheWaves_AtMostTheCap(int seqlen, int heads, int ctasPerMultiprocessor, int expected)
+    {
+        var g = BenchGeometry(seqlen);
+        Assert.Equal(expected, MobaHeadChunking.ForwardParts(g, heads, ctasPerMultiprocessor, H200Multiprocessors));
+        Assert.InRange(expected, 1, MobaHeadChunking.MaxForwardParts);
     }
 
     [Theory]

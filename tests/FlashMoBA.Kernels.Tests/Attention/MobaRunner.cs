@@ -40,7 +40,7 @@ internal static class MobaRunner
         int[] kvShape = [shape.TotalK, shape.HeadsKv, shape.HeadDim];
         var batch = testCase.Batch;
         var config = testCase.Config;
-        using var attention = new MobaAttention(accelerator);
+        using var attention = new MobaAttention(accelerator) { ForwardParts = testCase.ForwardParts };
         using var q = DeviceTensor<T>.Upload(accelerator, MobaHost.ToStorage<T>(inputs.Q), qShape);
         using var k = DeviceTensor<T>.Upload(accelerator, MobaHost.ToStorage<T>(inputs.K), kvShape);
         using var v = DeviceTensor<T>.Upload(accelerator, MobaHost.ToStorage<T>(inputs.V), kvShape);
