@@ -96,6 +96,7 @@ internal static partial class DenseBackward
         var keysT = new DenseKeysOperand(layout.Keys);
         var valuesT = new DenseKeysOperand(layout.Values);
         var keysB = new DenseColumnsOperand(layout.Keys, dim0);
+        var scoreStore = new DenseScoreStore(layout.Probabilities(0).ChunksPerRow, m0, scoreColumn0);
         var dKLeft = default(Acc16x32F32);
         var dKRight = default(Acc16x32F32);
         var dVLeft = default(Acc16x32F32);
@@ -140,9 +141,9 @@ internal static partial class DenseBackward
             scores.Exp2Rows(args.ScaleLog2, stats.LseLog2Lo, stats.LseLog2Hi, out _, out _);
             var probabilities = layout.Probabilities(buffer);
             var scoreGrads = layout.ScoreGrads(buffer);
-            scores.StoreShared<TElem>(words, probabilities, m0, scoreColumn0);
+            scoreStore.Store<TElem>(words, scores, probabilities);
             scores.SoftmaxGrad(probabilityGrads, stats.DeltaLo, stats.DeltaHi);
-            scores.StoreShared<TElem>(words, scoreGrads, m0, scoreColumn0);
+            scoreStore.Store<TElem>(words, scores, scoreGrads);
 
             // The next tile's stage last held tile i − 2, whose readers passed the previous barrier.
             int nextStage = stage == DenseBackwardLayout.QueryStages - 1 ? 0 : stage + 1;
