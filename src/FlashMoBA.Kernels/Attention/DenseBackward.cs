@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Algorithms;
 using FlashMoBA.Kernels.Primitives;
@@ -95,6 +96,7 @@ internal static partial class DenseBackward
         var keysT = new DenseKeysOperand(layout.Keys);
         var valuesT = new DenseKeysOperand(layout.Values);
         var keysB = new DenseColumnsOperand(layout.Keys, dim0);
+        var scoreStore = new DenseScoreStore(layout.Probabilities(0).ChunksPerRow, m0, scoreColumn0);
         var dKLeft = default(Acc16x32F32);
         var dKRight = default(Acc16x32F32);
         var dVLeft = default(Acc16x32F32);
@@ -116,11 +118,11 @@ internal static partial class DenseBackward
             var nextStats = DenseBackwardRows.Load(args, seq, hasNext ? nextHead : head, nextStart + rowLo, nextStart + rowHi);
 
             // S and dP for rows m0..m0+15 × keys scoreColumn0..+31.
-            var queries = QueryFragments.Load<THeadDim>(words, new TileA(layout.Queries(stage)), m0);
+            var queries = SlabFragments<THeadDim>(words, new DenseSlabRowsOperand(layout.Queries(stage), m0));
             var scores = default(Acc16x32F32);
             if (headDim == 128) scores.Mma<TElem, DenseKeysOperand>(queries.Wide, words, keysT, scoreColumn0, 0);
             else scores.Mma<TElem, DenseKeysOperand>(queries.Narrow, words, keysT, scoreColumn0, 0);
-            var outputGrads = QueryFragments.Load<THeadDim>(words, new TileA(layout.OutputGrads(stage)), m0);
+            var outputGrads = SlabFragments<THeadDim>(words, new DenseSlabRowsOperand(layout.OutputGrads(stage), m0));
             var probabilityGrads = default(Acc16x32F32);
             if (headDim == 128)
                 probabilityGrads.Mma<TElem, DenseKeysOperand>(outputGrads.Wide, words, valuesT, scoreColumn0, 0);
@@ -139,9 +141,9 @@ internal static partial class DenseBackward
             scores.Exp2Rows(args.ScaleLog2, stats.LseLog2Lo, stats.LseLog2Hi, out _, out _);
             var probabilities = layout.Probabilities(buffer);
             var scoreGrads = layout.ScoreGrads(buffer);
-            scores.StoreShared<TElem>(words, probabilities, m0, scoreColumn0);
+            scoreStore.Store<TElem>(words, scores, probabilities);
             scores.SoftmaxGrad(probabilityGrads, stats.DeltaLo, stats.DeltaHi);
-            scores.StoreShared<TElem>(words, scoreGrads, m0, scoreColumn0);
+            scoreStore.Store<TElem>(words, scores, scoreGrads);
 
             // The next tile's stage last held tile i − 2, whose readers passed the previous barrier.
             int nextStage = stage == DenseBackwardLayout.QueryStages - 1 ? 0 : stage + 1;
@@ -153,17 +155,17 @@ internal static partial class DenseBackward
             var outputGradsB = new DenseColumnsOperand(layout.OutputGrads(stage), dim0);
             var queriesB = new DenseColumnsOperand(layout.Queries(stage), dim0);
             var transposed = default(FragA16x64);
-            transposed.Load(words, new TransposedTileA(probabilities), m0, 0);
+            transposed.Load(words, new DenseSlabColumnsOperand(probabilities, m0), 0, 0);
             dVLeft.Mma<TElem, DenseColumnsOperand>(transposed, words, outputGradsB, 0, 0);
             if (headDim == 128) dVRight.Mma<TElem, DenseColumnsOperand>(transposed, words, outputGradsB, 32, 0);
-            transposed.Load(words, new TransposedTileA(scoreGrads), m0, 0);
+            transposed.Load(words, new DenseSlabColumnsOperand(scoreGrads, m0), 0, 0);
             dKLeft.Mma<TElem, DenseColumnsOperand>(transposed, words, queriesB, 0, 0);
             if (headDim == 128) dKRight.Mma<TElem, DenseColumnsOperand>(transposed, words, queriesB, 32, 0);
 
             // dQ += scale·dS·K for rows m0..m0+15 × dims dim0..dim0 + d/2 (k = the keys), a half at a time,
             // added to the accumulator with 16-byte reductions.
             var rowGrads = default(FragA16x64);
-            rowGrads.Load(words, new TileA(scoreGrads), m0, 0);
+            rowGrads.Load(words, new DenseSlabRowsOperand(scoreGrads, m0), 0, 0);
             long dqFirst = ((long)(seq.QStart + tileStart + m0) * args.Heads + head) * headDim + dim0;
             int dqRows = seq.LenQ - (tileStart + m0);
             var dQ = default(Acc16x32F32);
@@ -197,6 +199,19 @@ internal static partial class DenseBackward
             dKRight.StoreGlobal<TElem>(args.DK, rightLo, rightHi, args.Scale);
             dVRight.StoreGlobal<TElem>(args.DV, rightLo, rightHi, 1f);
         }
+    }
+
+    /// <summary>The warp's 16 rows × d of <paramref name="rows"/> as A fragments (m0 relative to the slab: 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static QueryFragments SlabFragments<THeadDim>(ArrayView<uint> words, in DenseSlabRowsOperand rows)
+        where THeadDim : struct, IMobaHeadDim
+    {
+        var fragments = default(QueryFragments);
+        if (default(THeadDim).Value == 128)
+            fragments.Wide.Load(words, rows, 0, 0);
+        else
+            fragments.Narrow.Load(words, rows, 0, 0);
+        return fragments;
     }
 
     /// <summary>Pair index of column <paramref name="dim0"/> of sequence-local key <paramref name="key"/>; −1 past <paramref name="keyEnd"/>.</summary>
