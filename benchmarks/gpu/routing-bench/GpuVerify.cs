@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FlashMoBA.Kernels.Routing;
 using FlashMoBA.Kernels.Runtime;
+using FlashMoBA.Kernels.Tests.Routing;
 using FlashMoBA.Reference;
 using ILGPU;
 using ILGPU.Runtime;
@@ -55,19 +56,19 @@ internal static class GpuVerify
                                               c.BlockSize, c.TopK, c.Causal, c.Type);
         var shape = new AttentionShape(geometry.CuSeqlensQ, geometry.CuSeqlensK, c.Heads, c.HeadsKv, c.HeadDim);
         var random = new Random(c.Name.Length * 7919 + c.TopK);
-        var q = HostInputs.Normal(random, (long)shape.TotalQ * c.Heads * c.HeadDim, c.Type);
-        var k = HostInputs.ExactMeanKeys(random, shape, c.BlockSize);
+        var q = RoutingTestData.Normal(random, (long)shape.TotalQ * c.Heads * c.HeadDim, c.Type);
+        var k = RoutingTestData.ExactMeanKeys(random, shape, c.BlockSize);
 
         var stream = accelerator.DefaultStream;
         var router = new Router(accelerator);
-        using var qBuffer = HostInputs.Upload<T>(accelerator, q);
-        using var kBuffer = HostInputs.Upload<T>(accelerator, k);
+        using var qBuffer = RoutingTestData.Upload<T>(accelerator, q);
+        using var kBuffer = RoutingTestData.Upload<T>(accelerator, k);
         using var plan = RoutingPlan.Allocate(accelerator, geometry);
-        HostInputs.Poison(stream, plan.TopkIndex, -2);
-        HostInputs.Poison(stream, plan.SegmentRows, int.MinValue);
+        RoutingTestData.Poison(stream, plan.TopkIndex, -2);
+        RoutingTestData.Poison(stream, plan.SegmentRows, int.MinValue);
         router.Build(stream, plan, qBuffer.View.AsContiguous(), kBuffer.View.AsContiguous());
         var first = plan.CopyToHost(stream);
-        HostInputs.Poison(stream, plan.SegmentRows, int.MinValue);
+        RoutingTestData.Poison(stream, plan.SegmentRows, int.MinValue);
         router.Build(stream, plan, qBuffer.View.AsContiguous(), kBuffer.View.AsContiguous());
         var second = plan.CopyToHost(stream);
         bool deterministic = first.TopkIndex.AsSpan().SequenceEqual(second.TopkIndex)
