@@ -91,21 +91,34 @@ internal sealed class AcceleratorHost : IDisposable
         Context.Dispose();
     }
 
+    /// <summary>True when the kernels can run on <paramref name="device"/>: compute capability ≥ <see cref="PtxTarget.Required"/>.</summary>
+    public static bool IsSupported(CudaDevice device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        return device.Architecture is { } architecture && architecture >= PtxTarget.Required;
+    }
+
+    /// <summary>The first CUDA device of <paramref name="context"/> the kernels can run on, or null.</summary>
+    public static CudaDevice? FirstSupportedCuda(Context context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        foreach (var device in context.GetCudaDevices())
+        {
+            if (IsSupported(device))
+                return device;
+        }
+        return null;
+    }
+
     private static Device Pick(Context context, AcceleratorChoice choice)
     {
-        Device? cuda = null;
-        if (choice != AcceleratorChoice.Cpu)
-        {
-            foreach (var device in context.GetCudaDevices())
-            {
-                cuda = device;
-                break;
-            }
-        }
+        var cuda = choice == AcceleratorChoice.Cpu ? null : FirstSupportedCuda(context);
         return choice switch
         {
             AcceleratorChoice.Cuda => cuda ?? throw new InvalidOperationException(
-                "No CUDA device was found (driver library missing or no GPU)."),
+                context.GetCudaDevices().Count == 0
+                    ? "No CUDA device was found (driver library missing or no GPU)."
+                    : $"No CUDA device of compute capability {PtxTarget.Required} or newer was found; the kernels need it."),
             AcceleratorChoice.Auto when cuda is not null => cuda,
             _ => context.GetCPUDevice(0),
         };
