@@ -51,13 +51,10 @@ internal static partial class MobaForward
         where THeadDim : struct, IMobaHeadDim
     {
         int chunksPerRow = default(THeadDim).Value / Chunk16.Elements;
-        args.Locate(Grid.IdxX, out int launchSlot, out int head, out int part);
-        var block = MobaKeyBlock.Load(args.Routing, args.Routing.LaunchOrder[launchSlot], args.BlockSize);
-        int segment = block.Block * args.Heads + head;
-        int count = args.Routing.SegmentCounts[segment];
-        // This part's tiles start at part·BlockM and step by Parts·BlockM; a part past the segment has none.
-        int firstTile = part * BlockM, tileStride = args.Parts * BlockM;
-        if (firstTile >= count) return;
+        var work = new SegmentPart(args, Grid.IdxX);
+        if (work.IsEmpty) return;
+        var block = work.Block;
+        int head = work.Head, kvHead = work.KvHead, segment = work.Segment, count = work.Count;
 
         var shared = SharedMemory.GetDynamic<Chunk16>();
         var words = shared.Cast<uint>();
@@ -66,11 +63,10 @@ internal static partial class MobaForward
         var queries = new TileA(layout.Queries);
         var keys = new TransposedTileB(layout.Keys);
         int thread = Group.IdxX, m0 = Warp.WarpIdx * 16, rowLo = m0 + (Warp.LaneIdx >> 2), rowHi = rowLo + 8;
-        int kvHead = head / (args.Heads / args.HeadsKv);
         bool resident = block.KeyEnd - block.KeyStart <= ResidentKeys;
         if (resident) LoadKeys(args, layout, shared, block, kvHead, block.KeyStart, thread);
 
-        for (int tileStart = firstTile; tileStart < count; tileStart += tileStride)
+        for (int tileStart = work.FirstTile; tileStart < count; tileStart += work.TileStride)
         {
             Group.Barrier();
             if (thread < BlockM)
@@ -132,12 +128,10 @@ internal static partial class MobaForward
         where THeadDim : struct, IMobaHeadDim
     {
         int headDim = default(THeadDim).Value, chunksPerRow = headDim / Chunk16.Elements;
-        args.Locate(Grid.IdxX, out int launchSlot, out int head, out int part);
-        var block = MobaKeyBlock.Load(args.Routing, args.Routing.LaunchOrder[launchSlot], args.BlockSize);
-        int segment = block.Block * args.Heads + head;
-        int count = args.Routing.SegmentCounts[segment];
-        int firstTile = part * BlockM, tileStride = args.Parts * BlockM;
-        if (firstTile >= count) return;
+        var work = new SegmentPart(args, Grid.IdxX);
+        if (work.IsEmpty) return;
+        var block = work.Block;
+        int head = work.Head, kvHead = work.KvHead, segment = work.Segment, count = work.Count;
 
         var shared = SharedMemory.GetDynamic<Chunk16>();
         var words = shared.Cast<uint>();
@@ -147,22 +141,21 @@ internal static partial class MobaForward
         var keys = new TransposedTileB(layout.Keys);
         var values = new TileB(layout.Values);
         int thread = Group.IdxX, m0 = Warp.WarpIdx * 16, rowLo = m0 + (Warp.LaneIdx >> 2), rowHi = rowLo + 8;
-        int kvHead = head / (args.Heads / args.HeadsKv);
         bool resident = block.KeyEnd - block.KeyStart <= ResidentKeys;
         if (resident) LoadKeysAndValues(args, layout, shared, block, kvHead, block.KeyStart, thread);
 
         // Prologue: the first tile's rows and q chunks.
         int segmentFirst = args.Routing.SegmentOffsets[segment];
-        var staged = PendingQueryRows.Locate(args, segmentFirst, count, firstTile, chunksPerRow, thread)
+        var staged = PendingQueryRows.Locate(args, segmentFirst, count, work.FirstTile, chunksPerRow, thread)
             .Issue(args, block, head, chunksPerRow, thread);
 
-        for (int tileStart = firstTile; tileStart < count; tileStart += tileStride)
+        for (int tileStart = work.FirstTile; tileStart < count; tileStart += work.TileStride)
         {
             // The previous tile's readers are done: this tile's loads go to shared memory.
             Group.Barrier();
             staged.Store(shared, layout, rows, thread);
             Group.Barrier();
-            var next = PendingQueryRows.Locate(args, segmentFirst, count, tileStart + tileStride, chunksPerRow, thread);
+            var next = PendingQueryRows.Locate(args, segmentFirst, count, tileStart + work.TileStride, chunksPerRow, thread);
             bool nextIssued = false;
 
             int lastLo = rows.LastKey[rowLo], lastHi = rows.LastKey[rowHi], tileLast = rows.LastKey[0];
