@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Publishes the flashmoba CLI self-contained for linux-x64 (no .NET needed on the target) and packs it
-# as flashmoba.tar.xz, next to copies of device-run.sh and the sweep scripts (full-gpu.sh, moba-gpu.sh), into a git-ignored folder that the GPU runner
+# as flashmoba.tar.xz, next to copies of device-run.sh, the sweep scripts (full-gpu.sh, moba-gpu.sh) and the
+# dense-backward profiler (ncu-dense-backward.sh), into a git-ignored folder that the GPU runner
 # carries to the GPU machine.
 #
 # Usage: benchmarks/gpu/publish.sh [NAME] [DEST]
@@ -34,6 +35,6 @@ mkdir -p "$dest"
 git -C "$repo" rev-parse HEAD > "$stage/app/COMMIT"
 tar -C "$stage/app" -cJf "$dest/flashmoba.tar.xz.tmp" .
 mv "$dest/flashmoba.tar.xz.tmp" "$dest/flashmoba.tar.xz"
-cp "$here/device-run.sh" "$here/full-gpu.sh" "$here/moba-gpu.sh" "$dest/"
+cp "$here/device-run.sh" "$here/full-gpu.sh" "$here/moba-gpu.sh" "$here/ncu-dense-backward.sh" "$dest/"
 chmod +x "$dest/"*.sh
 echo "published $(git -C "$repo" rev-parse --short HEAD) to $dest ($(du -h "$dest/flashmoba.tar.xz" | cut -f1))"
