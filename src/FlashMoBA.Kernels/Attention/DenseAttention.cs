@@ -36,7 +36,8 @@ internal static class DenseAttention
     /// <summary>
     /// Enqueues the backward: gradients of the forward's output w.r.t. q, k and v (dK and dV summed over each
     /// GQA group). <paramref name="delta"/> (<c>[Heads, TotalQ]</c>) and <paramref name="dqAccumulator"/>
-    /// (fp32 <c>[TotalQ, Heads, HeadDim]</c>) are scratch; the accumulator is zeroed here.
+    /// (fp32 <c>[TotalQ, Heads, HeadDim]</c>, unscaled, columns in <see cref="InterleavedColumns"/> order) are scratch;
+    /// the accumulator is zeroed here.
     /// </summary>
     /// <exception cref="ArgumentException">A view's length, the shape, the element type or the scale is invalid.</exception>
     public static void Backward<T>(KernelCache cache, AcceleratorStream stream, ArrayView<T> dOut, ArrayView<T> q,
@@ -75,7 +76,7 @@ internal static class DenseAttention
             shape.Heads, shape.HeadsKv, (shape.MaxSeqlenK + DenseBackward.BlockN - 1) / DenseBackward.BlockN,
             causal ? 1 : 0, softmaxScale, softmaxScale * MobaScale.Log2E);
         DenseBackward.Launch<T>(cache, stream, args, shape.Batch, shape.HeadDim);
-        MobaAccumulatorConvert.Launch(cache, stream, dqAccumulator, dq);
+        MobaAccumulatorConvert.LaunchInterleaved(cache, stream, dqAccumulator, dq, softmaxScale);
     }
 
     private static void ValidateInputs<T>(ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<int> cuSeqlensQ,

@@ -11,7 +11,8 @@ namespace FlashMoBA.Kernels.Attention;
 /// group, the query tiles that can see those keys (under causal masking, from the diagonal on). Per
 /// tile it recomputes P = 2^(s·scale·log2 e − LSE·log2 e) from the forward's LSE, forms
 /// dS = P∘(dP − D) with dP = dO·Vᵀ, accumulates dV += Pᵀ·dO and dK += dSᵀ·Q in registers and adds
-/// dQ = scale·dS·K to an fp32 buffer with 16-byte vector reductions (<see cref="DenseBackwardQueryGrads"/>). dK and dV are written once, without atomics:
+/// dQ = dS·K to an fp32 buffer with 16-byte vector reductions straight from registers, which the buffer's
+/// <see cref="InterleavedColumns"/> order allows (scaled when rounded). dK and dV are written once, without atomics:
 /// the CTA owns its keys for the whole group, so the group's sum is complete there.
 /// The walk is software-pipelined with one barrier per query tile: the next tile's q, dO, LSE and D are
 /// loaded into registers (<see cref="DenseForwardStage"/>, <see cref="DenseBackwardRows"/>) before the
@@ -75,7 +76,6 @@ internal static partial class DenseBackward
         int tileStart = firstTileStart;
         long qStride = (long)args.Heads * chunksPerRow;
         long qSequence = (long)seq.QStart * qStride;
-        long dqStride = (long)args.Heads * headDim;
 
         // Prologue: keys, values and the first query tile, loaded synchronously.
         long kvStride = (long)args.HeadsKv * chunksPerRow;
@@ -162,22 +162,20 @@ internal static partial class DenseBackward
             dKLeft.Mma<TElem, DenseColumnsOperand>(transposed, words, queriesB, 0, 0);
             if (headDim == 128) dKRight.Mma<TElem, DenseColumnsOperand>(transposed, words, queriesB, 32, 0);
 
-            // dQ += scale·dS·K for rows m0..m0+15 × dims dim0..dim0 + d/2 (k = the keys), a half at a time,
-            // added to the accumulator with 16-byte reductions.
+            // dQ += dS·K for rows m0..m0+15 × dims dim0..dim0 + d/2 (k = the keys), a half at a time, reduced into
+            // the accumulator straight from registers (interleaved columns; the scale is applied when it is rounded).
             var rowGrads = default(FragA16x64);
             rowGrads.Load(words, new DenseSlabRowsOperand(scoreGrads, m0), 0, 0);
-            long dqFirst = ((long)(seq.QStart + tileStart + m0) * args.Heads + head) * headDim + dim0;
-            int dqRows = seq.LenQ - (tileStart + m0);
+            long dqLo = DqRow(args, seq, tileStart + rowLo, head, headDim, dim0);
+            long dqHi = DqRow(args, seq, tileStart + rowHi, head, headDim, dim0);
             var dQ = default(Acc16x32F32);
             dQ.Mma<TElem, DenseColumnsOperand>(rowGrads, words, keysB, 0, 0);
-            DenseBackwardQueryGrads.Add(shared, layout.GradSliceWord(warp, 0), dQ, args.Scale, args.DQAccumulator,
-                dqFirst, dqStride, dqRows);
+            dQ.AtomicAddInterleaved(args.DQAccumulator, dqLo, dqHi);
             if (headDim == 128)
             {
                 dQ = default;
                 dQ.Mma<TElem, DenseColumnsOperand>(rowGrads, words, keysB, 32, 0);
-                DenseBackwardQueryGrads.Add(shared, layout.GradSliceWord(warp, 1), dQ, args.Scale, args.DQAccumulator,
-                    dqFirst + 32, dqStride, dqRows);
+                dQ.AtomicAddInterleaved(args.DQAccumulator, dqLo < 0 ? -1 : dqLo + 32, dqHi < 0 ? -1 : dqHi + 32);
             }
 
             hasTile = hasNext;
@@ -213,6 +211,10 @@ internal static partial class DenseBackward
             fragments.Narrow.Load(words, rows, 0, 0);
         return fragments;
     }
+
+    /// <summary>Accumulator element of column <paramref name="dim0"/> of sequence-local query row <paramref name="row"/>; −1 past the sequence.</summary>
+    private static long DqRow(in DenseBackwardArgs args, in SeqInfo seq, int row, int head, int headDim, int dim0) =>
+        row >= seq.LenQ ? -1 : ((long)(seq.QStart + row) * args.Heads + head) * headDim + dim0;
 
     /// <summary>Pair index of column <paramref name="dim0"/> of sequence-local key <paramref name="key"/>; −1 past <paramref name="keyEnd"/>.</summary>
     private static long KeyPair(in DenseBackwardArgs args, in SeqInfo seq, int kvHead, int key, int keyEnd,

@@ -10,7 +10,7 @@ namespace FlashMoBA.Kernels.Attention;
 /// (BlockM × BlockN, 16-bit). With three q/dO stages and two P/dS buffers one barrier per query tile is enough:
 /// tile i+1's q/dO are stored while tile i's dV/dK/dQ may still read stage i and tile i−1's readers of stage
 /// i+1 ≡ i−2 passed the previous barrier; P/dS of tile i+1 go to the buffer of tile i−1, whose readers passed
-/// the barrier before tile i's. Last, each warp's dQ staging slices (40 KB). 200 KB at d = 128, 136 KB at d = 64.
+/// the barrier before tile i's. 160 KB at d = 128, 96 KB at d = 64.
 /// </summary>
 internal readonly struct DenseBackwardLayout
 {
@@ -56,20 +56,8 @@ internal readonly struct DenseBackwardLayout
     public SharedTile ScoreGrads(int buffer) =>
         new(ScoreBase(chunksPerRow) + (2 * buffer + 1) * ScoreChunks, ScoreChunksPerRow);
 
-    /// <summary>
-    /// First word of warp <paramref name="warp"/>'s dQ staging slice for column half <paramref name="half"/>
-    /// (<see cref="DenseBackwardQueryGrads"/>). Each half has its own slice, so only the write → read order
-    /// within a warp needs a warp barrier; the next tile's writes come after the CTA barrier.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int GradSliceWord(int warp, int half) =>
-        4 * GradBase(chunksPerRow) + (2 * warp + half) * DenseBackwardQueryGrads.SliceWords;
-
     /// <summary>Dynamic shared memory in 16-byte chunks for head dim <paramref name="headDim"/>.</summary>
-    public static int SharedChunks(int headDim) =>
-        GradBase(headDim / Chunk16.Elements) + 2 * DenseBackward.Warps * DenseBackwardQueryGrads.SliceWords / 4;
-
-    private static int GradBase(int chunksPerRow) => ScoreBase(chunksPerRow) + 2 * ScoreBuffers * ScoreChunks;
+    public static int SharedChunks(int headDim) => ScoreBase(headDim / Chunk16.Elements) + 2 * ScoreBuffers * ScoreChunks;
 
     private const int ScoreChunksPerRow = DenseBackward.BlockN / Chunk16.Elements;
 

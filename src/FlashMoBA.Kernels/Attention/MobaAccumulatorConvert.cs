@@ -10,7 +10,8 @@ namespace FlashMoBA.Kernels.Attention;
 /// the attention kernels filled with atomics (the output, or dQ) to the 16-bit input type. One thread
 /// converts four values: a 16-byte load and an 8-byte store, so the pass runs at copy bandwidth. With
 /// head chunking the accumulator holds only the chunk's heads, <c>[totalQ, count, d]</c>, and lands in
-/// the chunk's columns of <c>[totalQ, H, d]</c>: a copy between rows of different strides.
+/// the chunk's columns of <c>[totalQ, H, d]</c>: a copy between rows of different strides. The dense backward's
+/// dQ accumulator is unscaled and in <see cref="InterleavedColumns"/> order: the pass scales it and restores the order.
 /// </summary>
 internal static class MobaAccumulatorConvert
 {
@@ -22,7 +23,7 @@ internal static class MobaAccumulatorConvert
 
     /// <summary>The source accumulator, the 16-bit destination and how rows of one map onto the other.</summary>
     internal readonly struct Args(ArrayView<Chunk16> source, ArrayView<uint> destination, int quads, int sourceRowQuads,
-        int destinationRowQuads, int destinationOffsetQuads)
+        int destinationRowQuads, int destinationOffsetQuads, float scale, int interleaved)
     {
         /// <summary>fp32 accumulator viewed as groups of four floats.</summary>
         public readonly ArrayView<Chunk16> Source = source;
@@ -41,6 +42,12 @@ internal static class MobaAccumulatorConvert
 
         /// <summary>Where a source row starts inside its destination row, in groups of four.</summary>
         public readonly int DestinationOffsetQuads = destinationOffsetQuads;
+
+        /// <summary>Factor applied before rounding.</summary>
+        public readonly float Scale = scale;
+
+        /// <summary>1 when the source is in <see cref="InterleavedColumns"/> order, 0 when plain.</summary>
+        public readonly int Interleaved = interleaved;
     }
 
     /// <summary>One thread per group of four values.</summary>
@@ -53,24 +60,28 @@ internal static class MobaAccumulatorConvert
         int row = quad / args.SourceRowQuads;
         long target = (long)row * args.DestinationRowQuads + args.DestinationOffsetQuads + (quad - row * args.SourceRowQuads);
         Chunk16 values = args.Source[quad];
-        args.Destination[2 * target] = ops.Pack(Interop.IntAsFloat(values.X), Interop.IntAsFloat(values.Y));
-        args.Destination[2 * target + 1] = ops.Pack(Interop.IntAsFloat(values.Z), Interop.IntAsFloat(values.W));
+        long first = args.Interleaved != 0 ? InterleavedColumns.FirstPair(target) : 2 * target;
+        long second = args.Interleaved != 0 ? first + 4 : first + 1;
+        float scale = args.Scale;
+        args.Destination[first] = ops.Pack(Interop.IntAsFloat(values.X) * scale, Interop.IntAsFloat(values.Y) * scale);
+        args.Destination[second] = ops.Pack(Interop.IntAsFloat(values.Z) * scale, Interop.IntAsFloat(values.W) * scale);
     }
 
     /// <summary>
-    /// Converts all of <paramref name="source"/> into <paramref name="destination"/> (same element count, a
-    /// multiple of four: every supported head dimension is).
+    /// Converts all of <paramref name="source"/>, in <see cref="InterleavedColumns"/> order, into
+    /// <paramref name="destination"/> in plain order, multiplied by <paramref name="scale"/> (same element count, a
+    /// multiple of <see cref="InterleavedColumns.Group"/>: every supported head dimension is).
     /// </summary>
-    internal static void Launch<T>(KernelCache cache, AcceleratorStream stream, ArrayView<float> source,
-        ArrayView<T> destination)
+    internal static void LaunchInterleaved<T>(KernelCache cache, AcceleratorStream stream, ArrayView<float> source,
+        ArrayView<T> destination, float scale)
         where T : unmanaged
     {
-        if (source.Length != destination.Length || source.Length % ValuesPerThread != 0)
+        if (source.Length != destination.Length || source.Length % InterleavedColumns.Group != 0)
             throw new ArgumentException(
-                $"source ({source.Length}) and destination ({destination.Length}) must have the same length, a multiple of {ValuesPerThread}.",
+                $"source ({source.Length}) and destination ({destination.Length}) must have the same length, a multiple of {InterleavedColumns.Group}.",
                 nameof(destination));
         int quads = checked((int)(source.Length / ValuesPerThread));
-        Enqueue(cache, stream, source, destination, quads, Math.Max(1, quads), quads, 0);
+        Enqueue(cache, stream, source, destination, quads, Math.Max(1, quads), quads, 0, scale, 1);
     }
 
     /// <summary>
@@ -91,16 +102,17 @@ internal static class MobaAccumulatorConvert
                 nameof(source));
         int rowQuads = headDim / ValuesPerThread;
         Enqueue(cache, stream, source, destination, checked((int)(source.Length / ValuesPerThread)), chunk.Count * rowQuads,
-            heads * rowQuads, chunk.First * rowQuads);
+            heads * rowQuads, chunk.First * rowQuads, 1f, 0);
     }
 
     private static void Enqueue<T>(KernelCache cache, AcceleratorStream stream, ArrayView<float> source,
-        ArrayView<T> destination, int quads, int sourceRowQuads, int destinationRowQuads, int destinationOffsetQuads)
+        ArrayView<T> destination, int quads, int sourceRowQuads, int destinationRowQuads, int destinationOffsetQuads,
+        float scale, int interleaved)
         where T : unmanaged
     {
         if (quads == 0) return;
         var args = new Args(source.Cast<Chunk16>(), destination.Cast<uint>(), quads, sourceRowQuads, destinationRowQuads,
-            destinationOffsetQuads);
+            destinationOffsetQuads, scale, interleaved);
         var kernel = cache.Get<Args>(typeof(MobaAccumulatorConvert), nameof(Kernel), MobaElement.OpsOf<T>());
         kernel.Launch(stream, new KernelConfig((quads + Threads - 1) / Threads, Threads), args);
     }

@@ -60,11 +60,28 @@ public sealed class SharedMmaTests(AcceleratorFixture fixture)
         public bool InRegisters => true;
     }
 
-    internal static void GemmKernel<TElem, TAOrient, TBOrient, TPath>(GemmArgs args)
+    /// <summary>C's column order: plain, or <see cref="InterleavedColumns"/> (the dense dQ accumulator's).</summary>
+    internal interface IOutputOrder
+    {
+        bool IsInterleaved { get; }
+    }
+
+    internal readonly struct PlainColumns : IOutputOrder
+    {
+        public bool IsInterleaved => false;
+    }
+
+    internal readonly struct Interleaved : IOutputOrder
+    {
+        public bool IsInterleaved => true;
+    }
+
+    internal static void GemmKernel<TElem, TAOrient, TBOrient, TPath, TOut>(GemmArgs args)
         where TElem : struct, IElementOps
         where TAOrient : struct, IOrientation
         where TBOrient : struct, IOrientation
         where TPath : struct, IAPath
+        where TOut : struct, IOutputOrder
     {
         var shared = SharedMemory.GetDynamic<Chunk16>();
         var words = shared.Cast<uint>();
@@ -81,7 +98,10 @@ public sealed class SharedMmaTests(AcceleratorFixture fixture)
         else Multiply<TElem, TAOrient, TPath, TileB>(ref acc, words, tileA, new TileB(tileB), m0);
 
         int lane = Warp.LaneIdx;
-        acc.AtomicAddGlobal(args.C, (m0 + (lane >> 2)) * Size, (m0 + (lane >> 2) + 8) * Size);
+        if (default(TOut).IsInterleaved)
+            acc.AtomicAddInterleaved(args.C, (m0 + (lane >> 2)) * Size, (m0 + (lane >> 2) + 8) * Size);
+        else
+            acc.AtomicAddGlobal(args.C, (m0 + (lane >> 2)) * Size, (m0 + (lane >> 2) + 8) * Size);
     }
 
     private static void Multiply<TElem, TAOrient, TPath, TB>(ref Acc16x64F32 acc, ArrayView<uint> words,
@@ -114,18 +134,38 @@ public sealed class SharedMmaTests(AcceleratorFixture fixture)
     }
 
     [Theory]
-    [InlineData(ElementType.Float16, false, false, false)]
-    [InlineData(ElementType.Float16, true, false, false)]
-    [InlineData(ElementType.Float16, false, true, true)]
-    [InlineData(ElementType.BFloat16, true, true, false)]
-    [InlineData(ElementType.BFloat16, false, false, true)]
+    [InlineData(ElementType.Float16, false, false, false, false)]
+    [InlineData(ElementType.Float16, true, false, false, false)]
+    [InlineData(ElementType.Float16, false, true, true, false)]
+    [InlineData(ElementType.BFloat16, true, true, false, false)]
+    [InlineData(ElementType.BFloat16, false, false, true, false)]
+    [InlineData(ElementType.Float16, false, false, true, true)]
+    [InlineData(ElementType.BFloat16, false, true, true, true)]
     public void Gemm_EveryOperandOrientation_MatchesScalarProduct(ElementType type, bool transposeA, bool transposeB,
-        bool aInRegisters) =>
-        Check(fixture.Accelerator, type, transposeA, transposeB, aInRegisters);
+        bool aInRegisters, bool interleavedOutput) =>
+        Check(fixture.Accelerator, type, transposeA, transposeB, aInRegisters, interleavedOutput);
+
+    [Fact]
+    public void InterleavedColumns_EveryGroupIsAPermutationWithEachLanesFourValuesSideBySide()
+    {
+        for (int group = 0; group < 3; group++)
+        {
+            var columns = Enumerable.Range(0, InterleavedColumns.Group)
+                .Select(p => InterleavedColumns.ColumnAt(group * InterleavedColumns.Group + p)).ToArray();
+            Assert.Equal(Enumerable.Range(group * InterleavedColumns.Group, InterleavedColumns.Group), columns.Order());
+            for (int t = 0; t < 4; t++)
+            {
+                // Lane t of a quad holds columns 2t, 2t + 1 of both 8-column tiles of the group.
+                int first = group * InterleavedColumns.Group + 2 * t;
+                Assert.Equal(new[] { first, first + 1, first + 8, first + 9 }, columns.Skip(4 * t).Take(4));
+                Assert.Equal(group * 8 + t, InterleavedColumns.FirstPair(group * 4 + t));
+            }
+        }
+    }
 
     /// <summary>The check itself, shared with the GPU self-check (benchmarks/gpu/primitives-check).</summary>
     internal static void Check(Accelerator accelerator, ElementType type, bool transposeA, bool transposeB,
-        bool aInRegisters)
+        bool aInRegisters, bool interleavedOutput = false)
     {
         var random = new Random(HashCode.Combine(type, transposeA, transposeB, aInRegisters) & 0xFFFF);
         var a = HostTensors.RandomBits(random, Size * Size, type);
@@ -140,7 +180,8 @@ public sealed class SharedMmaTests(AcceleratorFixture fixture)
         cBuffer.MemSetToZero();
         var kernel = KernelCache.For(accelerator).Get<GemmArgs>(typeof(SharedMmaTests), nameof(GemmKernel),
             HostTensors.ElementOps(type), transposeA ? typeof(Transposed) : typeof(Plain),
-            transposeB ? typeof(Transposed) : typeof(Plain), aInRegisters ? typeof(ARegisters) : typeof(ASharedSteps));
+            transposeB ? typeof(Transposed) : typeof(Plain), aInRegisters ? typeof(ARegisters) : typeof(ASharedSteps),
+            interleavedOutput ? typeof(Interleaved) : typeof(PlainColumns));
         kernel.Launch(accelerator.DefaultStream,
             new KernelConfig(new Index3D(1, 1, 1), new Index3D(Warps * 32, 1, 1),
                 SharedMemoryConfig.RequestDynamic<Chunk16>(2 * Size * ChunksPerRow)),
@@ -149,8 +190,9 @@ public sealed class SharedMmaTests(AcceleratorFixture fixture)
 
         for (int m = 0; m < Size; m++)
         {
-            for (int n = 0; n < Size; n++)
+            for (int position = 0; position < Size; position++)
             {
+                int n = interleavedOutput ? InterleavedColumns.ColumnAt(position) : position;
                 double sum = 0, magnitude = 0;
                 for (int k = 0; k < Size; k++)
                 {
@@ -158,8 +200,9 @@ public sealed class SharedMmaTests(AcceleratorFixture fixture)
                     sum += product;
                     magnitude += Math.Abs(product);
                 }
-                Assert.True(Math.Abs(c[m * Size + n] - sum) <= RelativeTolerance * magnitude,
-                    $"C[{m},{n}]: expected {sum}, got {c[m * Size + n]}");
+                float got = c[m * Size + position];
+                Assert.True(Math.Abs(got - sum) <= RelativeTolerance * magnitude,
+                    $"C[{m},{n}] (stored at column {position}): expected {sum}, got {got}");
             }
         }
     }
