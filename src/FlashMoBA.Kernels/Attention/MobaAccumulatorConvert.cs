@@ -8,10 +8,12 @@ namespace FlashMoBA.Kernels.Attention;
 /// <summary>
 /// Last step of the MoBA forward and backward (DESIGN.md §4.2–4.3): rounds an fp32 accumulator that
 /// the attention kernels filled with atomics (the output, or dQ) to the 16-bit input type. One thread
-/// converts four values: a 16-byte load and an 8-byte store, so the pass runs at copy bandwidth. With
+/// converts four values: a 16-byte load and two 4-byte stores (the two column pairs of an interleaved quad are
+/// 8 columns apart; a warp's stores still cover whole lines), so the pass runs at copy bandwidth. With
 /// head chunking the accumulator holds only the chunk's heads, <c>[totalQ, count, d]</c>, and lands in
-/// the chunk's columns of <c>[totalQ, H, d]</c>: a copy between rows of different strides. The dense backward's
-/// dQ accumulator is unscaled and in <see cref="InterleavedColumns"/> order: the pass scales it and restores the order.
+/// the chunk's columns of <c>[totalQ, H, d]</c>: a copy between rows of different strides. The kernels add into
+/// accumulators in <see cref="InterleavedColumns"/> order, unscaled where a scale is left (dQ): the pass restores
+/// the column order and applies the scale.
 /// </summary>
 internal static class MobaAccumulatorConvert
 {
@@ -23,7 +25,7 @@ internal static class MobaAccumulatorConvert
 
     /// <summary>The source accumulator, the 16-bit destination and how rows of one map onto the other.</summary>
     internal readonly struct Args(ArrayView<Chunk16> source, ArrayView<uint> destination, int quads, int sourceRowQuads,
-        int destinationRowQuads, int destinationOffsetQuads, float scale, int interleaved)
+        int destinationRowQuads, int destinationOffsetQuads, float scale)
     {
         /// <summary>fp32 accumulator viewed as groups of four floats.</summary>
         public readonly ArrayView<Chunk16> Source = source;
@@ -45,9 +47,6 @@ internal static class MobaAccumulatorConvert
 
         /// <summary>Factor applied before rounding.</summary>
         public readonly float Scale = scale;
-
-        /// <summary>1 when the source is in <see cref="InterleavedColumns"/> order, 0 when plain.</summary>
-        public readonly int Interleaved = interleaved;
     }
 
     /// <summary>One thread per group of four values.</summary>
@@ -60,8 +59,9 @@ internal static class MobaAccumulatorConvert
         int row = quad / args.SourceRowQuads;
         long target = (long)row * args.DestinationRowQuads + args.DestinationOffsetQuads + (quad - row * args.SourceRowQuads);
         Chunk16 values = args.Source[quad];
-        long first = args.Interleaved != 0 ? InterleavedColumns.FirstPair(target) : 2 * target;
-        long second = args.Interleaved != 0 ? first + 4 : first + 1;
+        // Source rows and the destination offset are whole groups of 16 columns (4 quads), so the quad's place in
+        // its group is the same on both sides.
+        long first = InterleavedColumns.FirstPair(target), second = first + 4;
         float scale = args.Scale;
         args.Destination[first] = ops.Pack(Interop.IntAsFloat(values.X) * scale, Interop.IntAsFloat(values.Y) * scale);
         args.Destination[second] = ops.Pack(Interop.IntAsFloat(values.Z) * scale, Interop.IntAsFloat(values.W) * scale);
@@ -72,7 +72,7 @@ internal static class MobaAccumulatorConvert
     /// <paramref name="destination"/> in plain order, multiplied by <paramref name="scale"/> (same element count, a
     /// multiple of <see cref="InterleavedColumns.Group"/>: every supported head dimension is).
     /// </summary>
-    internal static void LaunchInterleaved<T>(KernelCache cache, AcceleratorStream stream, ArrayView<float> source,
+    internal static void Launch<T>(KernelCache cache, AcceleratorStream stream, ArrayView<float> source,
         ArrayView<T> destination, float scale)
         where T : unmanaged
     {
@@ -81,19 +81,20 @@ internal static class MobaAccumulatorConvert
                 $"source ({source.Length}) and destination ({destination.Length}) must have the same length, a multiple of {InterleavedColumns.Group}.",
                 nameof(destination));
         int quads = checked((int)(source.Length / ValuesPerThread));
-        Enqueue(cache, stream, source, destination, quads, Math.Max(1, quads), quads, 0, scale, 1);
+        Enqueue(cache, stream, source, destination, quads, Math.Max(1, quads), quads, 0, scale);
     }
 
     /// <summary>
     /// Converts the accumulator <paramref name="source"/> <c>[totalQ, chunk.Count, d]</c> of the heads
-    /// <paramref name="chunk"/> into those heads' columns of <paramref name="destination"/>
-    /// <c>[totalQ, <paramref name="heads"/>, d]</c>; the other heads are left alone.
+    /// <paramref name="chunk"/>, in <see cref="InterleavedColumns"/> order, into those heads' columns of
+    /// <paramref name="destination"/> <c>[totalQ, <paramref name="heads"/>, d]</c>, multiplied by
+    /// <paramref name="scale"/>; the other heads are left alone.
     /// </summary>
     internal static void Launch<T>(KernelCache cache, AcceleratorStream stream, ArrayView<float> source,
-        ArrayView<T> destination, int heads, int headDim, MobaHeadRange chunk)
+        ArrayView<T> destination, int heads, int headDim, MobaHeadRange chunk, float scale)
         where T : unmanaged
     {
-        if (headDim % ValuesPerThread != 0 || chunk.First < 0 || chunk.Count < 1 || chunk.First + chunk.Count > heads
+        if (headDim % InterleavedColumns.Group != 0 || chunk.First < 0 || chunk.Count < 1 || chunk.First + chunk.Count > heads
             || source.Length % ((long)chunk.Count * headDim) != 0
             || destination.Length / ((long)heads * headDim) != source.Length / ((long)chunk.Count * headDim))
             throw new ArgumentException(
@@ -102,17 +103,17 @@ internal static class MobaAccumulatorConvert
                 nameof(source));
         int rowQuads = headDim / ValuesPerThread;
         Enqueue(cache, stream, source, destination, checked((int)(source.Length / ValuesPerThread)), chunk.Count * rowQuads,
-            heads * rowQuads, chunk.First * rowQuads, 1f, 0);
+            heads * rowQuads, chunk.First * rowQuads, scale);
     }
 
     private static void Enqueue<T>(KernelCache cache, AcceleratorStream stream, ArrayView<float> source,
         ArrayView<T> destination, int quads, int sourceRowQuads, int destinationRowQuads, int destinationOffsetQuads,
-        float scale, int interleaved)
+        float scale)
         where T : unmanaged
     {
         if (quads == 0) return;
         var args = new Args(source.Cast<Chunk16>(), destination.Cast<uint>(), quads, sourceRowQuads, destinationRowQuads,
-            destinationOffsetQuads, scale, interleaved);
+            destinationOffsetQuads, scale);
         var kernel = cache.Get<Args>(typeof(MobaAccumulatorConvert), nameof(Kernel), MobaElement.OpsOf<T>());
         kernel.Launch(stream, new KernelConfig((quads + Threads - 1) / Threads, Threads), args);
     }

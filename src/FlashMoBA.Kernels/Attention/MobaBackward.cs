@@ -10,7 +10,8 @@ namespace FlashMoBA.Kernels.Attention;
 /// of the GQA group — the dense tiles of the query rows that chose the block, gathered from the
 /// routing plan. Per tile it recomputes P = 2^(s·scale·log2 e − LSE·log2 e) from the forward's LSE,
 /// forms dS = P∘(dP − D) with dP = dO·Vᵀ, accumulates dV += Pᵀ·dO and dK += dSᵀ·Q in registers and
-/// adds dQ = scale·dS·K to an fp32 buffer with atomics. dK and dV are written once at the end, with no
+/// adds dQ = dS·K to an fp32 buffer with 16-byte reductions (<see cref="InterleavedColumns"/> order, scaled when
+/// rounded). dK and dV are written once at the end, with no
 /// atomics: the CTA owns its keys for the whole group, so the group's sum is complete there.
 /// At ~170 registers × 256 threads one CTA fills an SM, so the kernel is software-pipelined: the next
 /// tile's row list, LSE, D, q and dO are loaded into registers while the current tile's MMAs run and
@@ -139,14 +140,12 @@ internal static partial class MobaBackward
             long dqHi = args.Chunk.AccumulatorElement(rows.FirstChunk[rowHi], chunksPerRow, args.Heads, dim0);
             var dQ = default(Acc16x32F32);
             dQ.Mma<TElem, TileB>(rowGrads, words, keysB, dim0, 0);
-            dQ.ScaleRows(args.Scale, args.Scale);
-            dQ.AtomicAddGlobal(args.DQAccumulator, dqLo, dqHi);
+            dQ.AtomicAddInterleaved(args.DQAccumulator, dqLo, dqHi);
             if (headDim == 128)
             {
                 dQ = default;
                 dQ.Mma<TElem, TileB>(rowGrads, words, keysB, dim0 + 32, 0);
-                dQ.ScaleRows(args.Scale, args.Scale);
-                dQ.AtomicAddGlobal(args.DQAccumulator, dqLo < 0 ? -1 : dqLo + 32, dqHi < 0 ? -1 : dqHi + 32);
+                dQ.AtomicAddInterleaved(args.DQAccumulator, dqLo < 0 ? -1 : dqLo + 32, dqHi < 0 ? -1 : dqHi + 32);
             }
             cursor = next;
         }

@@ -197,9 +197,9 @@ internal static partial class MobaForward
 
             long outLo = args.Chunk.AccumulatorElement(rows.FirstChunk[rowLo], chunksPerRow, args.Heads, 0);
             long outHi = args.Chunk.AccumulatorElement(rows.FirstChunk[rowHi], chunksPerRow, args.Heads, 0);
-            outLeft.AtomicAddGlobal(args.OutputAccumulator, outLo, outHi);
+            outLeft.AtomicAddInterleaved(args.OutputAccumulator, outLo, outHi);
             if (headDim == 128)
-                outRight.AtomicAddGlobal(args.OutputAccumulator, outLo < 0 ? -1 : outLo + 64, outHi < 0 ? -1 : outHi + 64);
+                outRight.AtomicAddInterleaved(args.OutputAccumulator, outLo < 0 ? -1 : outLo + 64, outHi < 0 ? -1 : outHi + 64);
         }
     }
 

@@ -60,7 +60,7 @@ internal static class MobaPasses
                     MobaForward.LaunchOutput<T>(cache, stream,
                         Args(q, k, v, routing, lse, region, accumulator, g, scale, chunk, outputParts), g.HeadDim, g.TotalBlocks);
                 stages?.Mark(stream, "forward.output");
-                MobaAccumulatorConvert.Launch(cache, stream, accumulator, output, g.Heads, g.HeadDim, chunk);
+                MobaAccumulatorConvert.Launch(cache, stream, accumulator, output, g.Heads, g.HeadDim, chunk, 1f);
                 stages?.Mark(stream, "forward.convert");
             }
         }
@@ -99,7 +99,7 @@ internal static class MobaPasses
                 MobaBackward.Launch<T>(cache, stream, args, g.HeadDim, g.TotalBlocks);
             }
             stages?.Mark(stream, "backward.main");
-            if (accumulatorFloats > 0) MobaAccumulatorConvert.Launch(cache, stream, accumulator, dq, g.Heads, g.HeadDim, chunk);
+            if (accumulatorFloats > 0) MobaAccumulatorConvert.Launch(cache, stream, accumulator, dq, g.Heads, g.HeadDim, chunk, scale);
             stages?.Mark(stream, "backward.convert");
         }
     }

@@ -7,17 +7,17 @@ namespace FlashMoBA.Kernels.Primitives;
 
 /// <summary>
 /// An fp32 buffer in global memory that warps add register tiles into (the MoBA forward output, dQ).
-/// On CUDA each pair of adjacent columns a lane holds goes out as one vector reduction,
-/// <c>red.relaxed.gpu.global.add.v2.f32</c> (sm_90, PTX ISA 8.1): half the reduction instructions and
-/// half the L2 atomic requests of two scalar adds, whose 4-byte lanes only half-fill each 32-byte
-/// sector. Inline PTX needs the element's address, and ILGPU cannot form one from a view inside a
+/// On CUDA values go out as vector reductions, <c>red.relaxed.gpu.global.add.v2/v4.f32</c> (sm_90, PTX
+/// ISA 8.1): a quarter of the reduction instructions and L2 requests of scalar adds, whose 4-byte lanes
+/// only partly fill each 32-byte sector. The kernels use four-value reductions into buffers in
+/// <see cref="InterleavedColumns"/> order, so the buffer must be 16-byte aligned. Inline PTX needs the element's address, and ILGPU cannot form one from a view inside a
 /// kernel (DESIGN.md §5), so the host records the view's device address here, next to the view the
 /// CPU emulation uses. The kernel's PTX must target sm_90 (<see cref="Runtime.PtxTarget"/>).
 /// </summary>
 internal readonly struct GlobalAccumulator
 {
-    /// <summary>Alignment of the buffer's first element in bytes: a pair of floats is one 8-byte access.</summary>
-    public const int AlignmentBytes = 2 * sizeof(float);
+    /// <summary>Alignment of the buffer's first element in bytes: four floats are one 16-byte access.</summary>
+    public const int AlignmentBytes = 4 * sizeof(float);
 
     /// <summary>The fp32 elements.</summary>
     public readonly ArrayView<float> View;

@@ -3,7 +3,8 @@ using System.Runtime.CompilerServices;
 namespace FlashMoBA.Kernels.Primitives;
 
 /// <summary>
-/// Column order of an fp32 accumulator that warps reduce MMA tiles into straight from registers (the dense dQ).
+/// Column order of the fp32 accumulators that warps reduce MMA tiles into straight from registers (the dense dQ,
+/// the MoBA output and dQ).
 /// In the m16n8k16 accumulator layout lane t of a quad holds columns 2t and 2t + 1 of every 8-column tile, so in
 /// plain order its values are 8-byte pairs 8 columns apart. Here each group of <see cref="Group"/> columns is stored
 /// so that tile 2i's pair and tile 2i + 1's pair of a lane sit side by side at positions 4t .. 4t + 3: one 16-byte

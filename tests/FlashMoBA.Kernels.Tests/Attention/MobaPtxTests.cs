@@ -30,8 +30,9 @@ public sealed class MobaPtxTests
         Assert.Contains(".target sm_90", ptx, StringComparison.Ordinal);
         if (kernel != nameof(MobaForward.StatsKernel))
         {
-            // The output / dQ accumulation goes out as vector reductions, none as scalar atomics.
-            Assert.Contains("red.relaxed.gpu.global.add.v2.f32", ptx, StringComparison.Ordinal);
+            // The output / dQ accumulation goes out as 16-byte vector reductions, none as pairs or scalar atomics.
+            Assert.Contains("red.relaxed.gpu.global.add.v4.f32", ptx, StringComparison.Ordinal);
+            Assert.DoesNotContain("red.relaxed.gpu.global.add.v2.f32", ptx, StringComparison.Ordinal);
             Assert.DoesNotContain("atom.global.add.f32", ptx, StringComparison.Ordinal);
         }
     }

@@ -11,18 +11,21 @@ public sealed class GlobalAccumulatorTests(AcceleratorFixture fixture)
     {
         using var buffer = fixture.Accelerator.Allocate1D<float>(64);
         var whole = new GlobalAccumulator(buffer.View);
-        var shifted = new GlobalAccumulator(buffer.View.SubView(2, 8));
+        var shifted = new GlobalAccumulator(buffer.View.SubView(4, 8));
         Assert.Equal(buffer.View.Length, whole.View.Length);
-        Assert.Equal(whole.Address + 2 * sizeof(float), shifted.Address);
+        Assert.Equal(whole.Address + 4 * sizeof(float), shifted.Address);
     }
 
-    /// <summary>A pair of floats is one 8-byte reduction: a view starting on an odd element cannot take one.</summary>
-    [Fact]
-    public void Constructor_RejectsAViewOffTheEightByteGrid()
+    /// <summary>Four floats are one 16-byte reduction: a view starting off a multiple of four elements cannot take one.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(6)]
+    public void Constructor_RejectsAViewOffTheSixteenByteGrid(int firstElement)
     {
         using var buffer = fixture.Accelerator.Allocate1D<float>(64);
-        var error = Assert.Throws<ArgumentException>(() => new GlobalAccumulator(buffer.View.SubView(1, 8)));
+        var error = Assert.Throws<ArgumentException>(() => new GlobalAccumulator(buffer.View.SubView(firstElement, 8)));
         Assert.Equal("view", error.ParamName);
-        Assert.Contains("8-byte", error.Message, StringComparison.Ordinal);
+        Assert.Contains("16-byte", error.Message, StringComparison.Ordinal);
     }
 }
