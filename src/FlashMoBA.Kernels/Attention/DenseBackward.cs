@@ -151,17 +151,6 @@ internal static partial class DenseBackward
             nextGrads.Store(shared, layout.OutputGrads(nextStage).ChunkBase, lanes, chunksPerRow);
             Group.Barrier();
 
-            // dV += Pᵀ·dO and dK += dSᵀ·Q for keys m0..m0+15 × dims dim0..dim0 + d/2 (k = the query rows).
-            var outputGradsB = new DenseColumnsOperand(layout.OutputGrads(stage), dim0);
-            var queriesB = new DenseColumnsOperand(layout.Queries(stage), dim0);
-            var transposed = default(FragA16x64);
-            transposed.Load(words, new DenseSlabColumnsOperand(probabilities, m0), 0, 0);
-            dVLeft.Mma<TElem, DenseColumnsOperand>(transposed, words, outputGradsB, 0, 0);
-            if (headDim == 128) dVRight.Mma<TElem, DenseColumnsOperand>(transposed, words, outputGradsB, 32, 0);
-            transposed.Load(words, new DenseSlabColumnsOperand(scoreGrads, m0), 0, 0);
-            dKLeft.Mma<TElem, DenseColumnsOperand>(transposed, words, queriesB, 0, 0);
-            if (headDim == 128) dKRight.Mma<TElem, DenseColumnsOperand>(transposed, words, queriesB, 32, 0);
-
             // dQ += dS·K for rows m0..m0+15 × dims dim0..dim0 + d/2 (k = the keys), a half at a time, reduced into
             // the accumulator straight from registers (interleaved columns; the scale is applied when it is rounded).
             var rowGrads = default(FragA16x64);
@@ -177,6 +166,17 @@ internal static partial class DenseBackward
                 dQ.Mma<TElem, DenseColumnsOperand>(rowGrads, words, keysB, 32, 0);
                 dQ.AtomicAddInterleaved(args.DQAccumulator, dqLo < 0 ? -1 : dqLo + 32, dqHi < 0 ? -1 : dqHi + 32);
             }
+
+            // dV += Pᵀ·dO and dK += dSᵀ·Q for keys m0..m0+15 × dims dim0..dim0 + d/2 (k = the query rows).
+            var outputGradsB = new DenseColumnsOperand(layout.OutputGrads(stage), dim0);
+            var queriesB = new DenseColumnsOperand(layout.Queries(stage), dim0);
+            var transposed = default(FragA16x64);
+            transposed.Load(words, new DenseSlabColumnsOperand(probabilities, m0), 0, 0);
+            dVLeft.Mma<TElem, DenseColumnsOperand>(transposed, words, outputGradsB, 0, 0);
+            if (headDim == 128) dVRight.Mma<TElem, DenseColumnsOperand>(transposed, words, outputGradsB, 32, 0);
+            transposed.Load(words, new DenseSlabColumnsOperand(scoreGrads, m0), 0, 0);
+            dKLeft.Mma<TElem, DenseColumnsOperand>(transposed, words, queriesB, 0, 0);
+            if (headDim == 128) dKRight.Mma<TElem, DenseColumnsOperand>(transposed, words, queriesB, 32, 0);
 
             hasTile = hasNext;
             tileStart = nextStart;
