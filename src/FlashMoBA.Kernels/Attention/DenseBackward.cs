@@ -153,6 +153,7 @@ internal static partial class DenseBackward
 
             // dQ += dS·K for rows m0..m0+15 × dims dim0..dim0 + d/2 (k = the keys), a half at a time, reduced into
             // the accumulator straight from registers (interleaved columns; the scale is applied when it is rounded).
+            // Before dV and dK, so those MMAs run while the reductions drain (1% faster at 64K than after them).
             var rowGrads = default(FragA16x64);
             rowGrads.Load(words, new DenseSlabRowsOperand(scoreGrads, m0), 0, 0);
             long dqLo = DqRow(args, seq, tileStart + rowLo, head, headDim, dim0);
