@@ -10,7 +10,7 @@ namespace FlashMoBA.Cli.Bench;
 /// Dense FlashAttention-2 (<see cref="DenseAttention"/>): forward = output + LSE; forward+backward adds
 /// D, the per-key-tile backward and dQ's conversion. Inputs are seeded Normal values rounded to the
 /// storage type; every buffer (including the D and fp32 dQ scratch) is allocated and the kernels compiled
-/// before timing.
+/// before timing. On CUDA a forward+backward instance logs every dense kernel's registers and local memory.
 /// </summary>
 internal sealed class DenseBenchTarget : IBenchTarget
 {
@@ -73,6 +73,8 @@ internal sealed class DenseBenchTarget : IBenchTarget
                 // One untimed iteration compiles every kernel.
                 Run();
                 stream.Synchronize();
+                if (accelerator.AcceleratorType == AcceleratorType.Cuda && pass == BenchPass.ForwardBackward)
+                    Console.Error.WriteLine("dense kernels: " + KernelInventory.Format(KernelInventory.Dense<T>(cache, shape.HeadDim)));
             }
             catch
             {

@@ -82,9 +82,8 @@ internal sealed class MobaBenchTarget : IBenchTarget
                 var times = attention.MeasureStageTimes();
                 Console.Error.WriteLine($"moba stages {label}: total {times.Sum(t => t.Milliseconds):F3} ms; "
                     + string.Join(", ", times.Select(t => $"{t.Stage} {t.Milliseconds:F3}")));
-                var kernels = MobaKernelInventory.Describe<T>(KernelCache.For(attention.Accelerator), headDim);
-                Console.Error.WriteLine("moba kernels: " + string.Join(", ", kernels.Select(k =>
-                    $"{k.Kernel} {k.Registers} regs {k.LocalBytes} B local{(k.LocalBytes > 0 ? " (LOCAL MEMORY)" : "")}")));
+                Console.Error.WriteLine("moba kernels: "
+                    + KernelInventory.Format(KernelInventory.Moba<T>(KernelCache.For(attention.Accelerator), headDim)));
             }
             for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
             owned.Clear();
