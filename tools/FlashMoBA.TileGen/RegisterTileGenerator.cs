@@ -228,26 +228,10 @@ public static class RegisterTileGenerator
         w.Close();
 
         w.Line();
-        w.Line("/// <summary>Adds to an fp32 global accumulator, one vector reduction per column pair (no return value, so");
-        w.Line("/// no round trip): row g starts at element <paramref name=\"rowLo\"/>, row g+8 at <paramref name=\"rowHi\"/>");
-        w.Line("/// (even indices); a negative start skips the row.</summary>");
-        w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
-        w.Open("public void AtomicAddGlobal(in GlobalAccumulator global, long rowLo, long rowHi)");
-        w.Line("int column = 2 * (Warp.LaneIdx & 3);");
-        foreach (var (row, first) in new[] { ("rowLo", 0), ("rowHi", 2) })
-        {
-            w.Open($"if ({row} >= 0)");
-            for (int i = 0; i < tiles; i++)
-                w.Line($"global.AddPair({row} + column + {8 * i}, N{i}.R{first}, N{i}.R{first + 1});");
-            w.Close();
-        }
-        w.Close();
-
-        w.Line();
         w.Line("/// <summary>Adds to an fp32 global accumulator stored in <see cref=\"InterleavedColumns\"/> order, one 16-byte");
-        w.Line("/// reduction per row and 16 columns (column tiles 2i and 2i+1 of a lane land side by side there): row g");
-        w.Line("/// starts at element <paramref name=\"rowLo\"/>, row g+8 at <paramref name=\"rowHi\"/> (multiples of 16 in a");
-        w.Line("/// 16-byte aligned buffer); a negative start skips the row.</summary>");
+        w.Line("/// reduction per row and 16 columns (column tiles 2i and 2i+1 of a lane land side by side there; no return");
+        w.Line("/// value, so no round trip): row g starts at element <paramref name=\"rowLo\"/>, row g+8 at");
+        w.Line("/// <paramref name=\"rowHi\"/> (multiples of 16 in a 16-byte aligned buffer); a negative start skips the row.</summary>");
         w.Line("[MethodImpl(MethodImplOptions.AggressiveInlining)]");
         w.Open("public void AtomicAddInterleaved(in GlobalAccumulator global, long rowLo, long rowHi)");
         w.Line("int column = 4 * (Warp.LaneIdx & 3);");

@@ -7,11 +7,11 @@ namespace FlashMoBA.Kernels.Primitives;
 
 /// <summary>
 /// An fp32 buffer in global memory that warps add register tiles into (the MoBA forward output, dQ).
-/// On CUDA values go out as vector reductions, <c>red.relaxed.gpu.global.add.v2/v4.f32</c> (sm_90, PTX
-/// ISA 8.1): a quarter of the reduction instructions and L2 requests of scalar adds, whose 4-byte lanes
-/// only partly fill each 32-byte sector. The kernels use four-value reductions into buffers in
-/// <see cref="InterleavedColumns"/> order, so the buffer must be 16-byte aligned. Inline PTX needs the element's address, and ILGPU cannot form one from a view inside a
-/// kernel (DESIGN.md §5), so the host records the view's device address here, next to the view the
+/// On CUDA four adjacent values go out as one vector reduction, <c>red.relaxed.gpu.global.add.v4.f32</c>
+/// (sm_90, PTX ISA 8.1): a quarter of the reduction instructions and L2 requests of scalar adds, whose
+/// 4-byte lanes only partly fill each 32-byte sector. Register tiles reach four adjacent values by adding into
+/// buffers in <see cref="InterleavedColumns"/> order, so the buffer must be 16-byte aligned. Inline PTX needs
+/// the element's address, and ILGPU cannot form one from a view inside a kernel (DESIGN.md §5), so the host records the view's device address here, next to the view the
 /// CPU emulation uses. The kernel's PTX must target sm_90 (<see cref="Runtime.PtxTarget"/>).
 /// </summary>
 internal readonly struct GlobalAccumulator
@@ -38,27 +38,6 @@ internal readonly struct GlobalAccumulator
             throw new ArgumentException(
                 $"An fp32 accumulator must start on an {AlignmentBytes}-byte boundary (vector reductions); " +
                 $"this view starts at address 0x{Address:x}.", nameof(view));
-        }
-    }
-
-    /// <summary>
-    /// Adds <paramref name="lo"/> to element <paramref name="index"/> and <paramref name="hi"/> to the next;
-    /// <paramref name="index"/> must be even. Relaxed, device scope, like <c>Atomic.Add</c>.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void AddPair(long index, float lo, float hi)
-    {
-        switch (Accelerator.CurrentType)
-        {
-            case AcceleratorType.Cuda:
-                CudaAsm.Emit("red.relaxed.gpu.global.add.v2.f32 [%0], {%1, %2};", Address + index * sizeof(float), lo, hi);
-                break;
-            case AcceleratorType.CPU:
-            case AcceleratorType.OpenCL:
-            default:
-                WarpEmulation.AtomicAdd(View, index, lo);
-                WarpEmulation.AtomicAdd(View, index + 1, hi);
-                break;
         }
     }
 

@@ -477,33 +477,10 @@ internal struct Acc16x32F32 : IAccumulatorTile
         }
     }
 
-    /// <summary>Adds to an fp32 global accumulator, one vector reduction per column pair (no return value, so
-    /// no round trip): row g starts at element <paramref name="rowLo"/>, row g+8 at <paramref name="rowHi"/>
-    /// (even indices); a negative start skips the row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void AtomicAddGlobal(in GlobalAccumulator global, long rowLo, long rowHi)
-    {
-        int column = 2 * (Warp.LaneIdx & 3);
-        if (rowLo >= 0)
-        {
-            global.AddPair(rowLo + column + 0, N0.R0, N0.R1);
-            global.AddPair(rowLo + column + 8, N1.R0, N1.R1);
-            global.AddPair(rowLo + column + 16, N2.R0, N2.R1);
-            global.AddPair(rowLo + column + 24, N3.R0, N3.R1);
-        }
-        if (rowHi >= 0)
-        {
-            global.AddPair(rowHi + column + 0, N0.R2, N0.R3);
-            global.AddPair(rowHi + column + 8, N1.R2, N1.R3);
-            global.AddPair(rowHi + column + 16, N2.R2, N2.R3);
-            global.AddPair(rowHi + column + 24, N3.R2, N3.R3);
-        }
-    }
-
     /// <summary>Adds to an fp32 global accumulator stored in <see cref="InterleavedColumns"/> order, one 16-byte
-    /// reduction per row and 16 columns (column tiles 2i and 2i+1 of a lane land side by side there): row g
-    /// starts at element <paramref name="rowLo"/>, row g+8 at <paramref name="rowHi"/> (multiples of 16 in a
-    /// 16-byte aligned buffer); a negative start skips the row.</summary>
+    /// reduction per row and 16 columns (column tiles 2i and 2i+1 of a lane land side by side there; no return
+    /// value, so no round trip): row g starts at element <paramref name="rowLo"/>, row g+8 at
+    /// <paramref name="rowHi"/> (multiples of 16 in a 16-byte aligned buffer); a negative start skips the row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void AtomicAddInterleaved(in GlobalAccumulator global, long rowLo, long rowHi)
     {
@@ -991,41 +968,10 @@ internal struct Acc16x64F32 : IAccumulatorTile
         }
     }
 
-    /// <summary>Adds to an fp32 global accumulator, one vector reduction per column pair (no return value, so
-    /// no round trip): row g starts at element <paramref name="rowLo"/>, row g+8 at <paramref name="rowHi"/>
-    /// (even indices); a negative start skips the row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void AtomicAddGlobal(in GlobalAccumulator global, long rowLo, long rowHi)
-    {
-        int column = 2 * (Warp.LaneIdx & 3);
-        if (rowLo >= 0)
-        {
-            global.AddPair(rowLo + column + 0, N0.R0, N0.R1);
-            global.AddPair(rowLo + column + 8, N1.R0, N1.R1);
-            global.AddPair(rowLo + column + 16, N2.R0, N2.R1);
-            global.AddPair(rowLo + column + 24, N3.R0, N3.R1);
-            global.AddPair(rowLo + column + 32, N4.R0, N4.R1);
-            global.AddPair(rowLo + column + 40, N5.R0, N5.R1);
-            global.AddPair(rowLo + column + 48, N6.R0, N6.R1);
-            global.AddPair(rowLo + column + 56, N7.R0, N7.R1);
-        }
-        if (rowHi >= 0)
-        {
-            global.AddPair(rowHi + column + 0, N0.R2, N0.R3);
-            global.AddPair(rowHi + column + 8, N1.R2, N1.R3);
-            global.AddPair(rowHi + column + 16, N2.R2, N2.R3);
-            global.AddPair(rowHi + column + 24, N3.R2, N3.R3);
-            global.AddPair(rowHi + column + 32, N4.R2, N4.R3);
-            global.AddPair(rowHi + column + 40, N5.R2, N5.R3);
-            global.AddPair(rowHi + column + 48, N6.R2, N6.R3);
-            global.AddPair(rowHi + column + 56, N7.R2, N7.R3);
-        }
-    }
-
     /// <summary>Adds to an fp32 global accumulator stored in <see cref="InterleavedColumns"/> order, one 16-byte
-    /// reduction per row and 16 columns (column tiles 2i and 2i+1 of a lane land side by side there): row g
-    /// starts at element <paramref name="rowLo"/>, row g+8 at <paramref name="rowHi"/> (multiples of 16 in a
-    /// 16-byte aligned buffer); a negative start skips the row.</summary>
+    /// reduction per row and 16 columns (column tiles 2i and 2i+1 of a lane land side by side there; no return
+    /// value, so no round trip): row g starts at element <paramref name="rowLo"/>, row g+8 at
+    /// <paramref name="rowHi"/> (multiples of 16 in a 16-byte aligned buffer); a negative start skips the row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void AtomicAddInterleaved(in GlobalAccumulator global, long rowLo, long rowHi)
     {
@@ -1781,57 +1727,10 @@ internal struct Acc16x128F32 : IAccumulatorTile
         }
     }
 
-    /// <summary>Adds to an fp32 global accumulator, one vector reduction per column pair (no return value, so
-    /// no round trip): row g starts at element <paramref name="rowLo"/>, row g+8 at <paramref name="rowHi"/>
-    /// (even indices); a negative start skips the row.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void AtomicAddGlobal(in GlobalAccumulator global, long rowLo, long rowHi)
-    {
-        int column = 2 * (Warp.LaneIdx & 3);
-        if (rowLo >= 0)
-        {
-            global.AddPair(rowLo + column + 0, N0.R0, N0.R1);
-            global.AddPair(rowLo + column + 8, N1.R0, N1.R1);
-            global.AddPair(rowLo + column + 16, N2.R0, N2.R1);
-            global.AddPair(rowLo + column + 24, N3.R0, N3.R1);
-            global.AddPair(rowLo + column + 32, N4.R0, N4.R1);
-            global.AddPair(rowLo + column + 40, N5.R0, N5.R1);
-            global.AddPair(rowLo + column + 48, N6.R0, N6.R1);
-            global.AddPair(rowLo + column + 56, N7.R0, N7.R1);
-            global.AddPair(rowLo + column + 64, N8.R0, N8.R1);
-            global.AddPair(rowLo + column + 72, N9.R0, N9.R1);
-            global.AddPair(rowLo + column + 80, N10.R0, N10.R1);
-            global.AddPair(rowLo + column + 88, N11.R0, N11.R1);
-            global.AddPair(rowLo + column + 96, N12.R0, N12.R1);
-            global.AddPair(rowLo + column + 104, N13.R0, N13.R1);
-            global.AddPair(rowLo + column + 112, N14.R0, N14.R1);
-            global.AddPair(rowLo + column + 120, N15.R0, N15.R1);
-        }
-        if (rowHi >= 0)
-        {
-            global.AddPair(rowHi + column + 0, N0.R2, N0.R3);
-            global.AddPair(rowHi + column + 8, N1.R2, N1.R3);
-            global.AddPair(rowHi + column + 16, N2.R2, N2.R3);
-            global.AddPair(rowHi + column + 24, N3.R2, N3.R3);
-            global.AddPair(rowHi + column + 32, N4.R2, N4.R3);
-            global.AddPair(rowHi + column + 40, N5.R2, N5.R3);
-            global.AddPair(rowHi + column + 48, N6.R2, N6.R3);
-            global.AddPair(rowHi + column + 56, N7.R2, N7.R3);
-            global.AddPair(rowHi + column + 64, N8.R2, N8.R3);
-            global.AddPair(rowHi + column + 72, N9.R2, N9.R3);
-            global.AddPair(rowHi + column + 80, N10.R2, N10.R3);
-            global.AddPair(rowHi + column + 88, N11.R2, N11.R3);
-            global.AddPair(rowHi + column + 96, N12.R2, N12.R3);
-            global.AddPair(rowHi + column + 104, N13.R2, N13.R3);
-            global.AddPair(rowHi + column + 112, N14.R2, N14.R3);
-            global.AddPair(rowHi + column + 120, N15.R2, N15.R3);
-        }
-    }
-
     /// <summary>Adds to an fp32 global accumulator stored in <see cref="InterleavedColumns"/> order, one 16-byte
-    /// reduction per row and 16 columns (column tiles 2i and 2i+1 of a lane land side by side there): row g
-    /// starts at element <paramref name="rowLo"/>, row g+8 at <paramref name="rowHi"/> (multiples of 16 in a
-    /// 16-byte aligned buffer); a negative start skips the row.</summary>
+    /// reduction per row and 16 columns (column tiles 2i and 2i+1 of a lane land side by side there; no return
+    /// value, so no round trip): row g starts at element <paramref name="rowLo"/>, row g+8 at
+    /// <paramref name="rowHi"/> (multiples of 16 in a 16-byte aligned buffer); a negative start skips the row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void AtomicAddInterleaved(in GlobalAccumulator global, long rowLo, long rowHi)
     {

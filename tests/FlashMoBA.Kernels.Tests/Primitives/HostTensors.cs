@@ -40,4 +40,13 @@ internal static class HostTensors
 
     /// <summary>The kernel specialisation type of <paramref name="type"/>.</summary>
     public static Type ElementOps(ElementType type) => type == ElementType.Float16 ? typeof(Fp16Ops) : typeof(Bf16Ops);
+
+    /// <summary>An fp32 accumulator read back from the device (rows a multiple of 16 long, stored in
+    /// <see cref="InterleavedColumns"/> order) in plain column order.</summary>
+    public static float[] FromInterleaved(float[] stored)
+    {
+        var plain = new float[stored.Length];
+        for (int position = 0; position < stored.Length; position++) plain[InterleavedColumns.ColumnAt(position)] = stored[position];
+        return plain;
+    }
 }

@@ -64,7 +64,7 @@ public sealed class OnlineSoftmaxTests(AcceleratorFixture fixture)
             o.Mma<TElem, TileB>(p, words, new TileB(tileV), 0, 0);
         }
         softmax.Finish(ref o, Scale, words, out float lseLo, out float lseHi);
-        o.AtomicAddGlobal(args.Output, rowLo * Dim, (rowLo + 8) * Dim);
+        o.AtomicAddInterleaved(args.Output, rowLo * Dim, (rowLo + 8) * Dim);
         if ((lane & 3) == 0)
         {
             args.Lse[rowLo] = lseLo;
@@ -101,7 +101,7 @@ public sealed class OnlineSoftmaxTests(AcceleratorFixture fixture)
                     SharedMemoryConfig.RequestDynamic<Chunk16>((Rows + 2 * Tile) * Chunks)),
                 new SoftmaxArgs(qBuffer.View.AsContiguous().Cast<Chunk16>(), kBuffer.View.AsContiguous().Cast<Chunk16>(),
                     vBuffer.View.AsContiguous().Cast<Chunk16>(), lastBuffer.View, output.View, lse.View));
-        var o = output.GetAsArray1D();
+        var o = HostTensors.FromInterleaved(output.GetAsArray1D());
         var l = lse.GetAsArray1D();
 
         var qd = HostTensors.Widen(q, type);
