@@ -76,7 +76,8 @@ internal static class DenseAttention
             shape.Heads, shape.HeadsKv, (shape.MaxSeqlenK + DenseBackward.BlockN - 1) / DenseBackward.BlockN,
             causal ? 1 : 0, softmaxScale, softmaxScale * MobaScale.Log2E);
         DenseBackward.Launch<T>(cache, stream, args, shape.Batch, shape.HeadDim);
-        MobaAccumulatorConvert.Launch(cache, stream, dqAccumulator, dq, softmaxScale);
+        MobaAccumulatorConvert.Launch(cache, stream, dqAccumulator, dq, shape.Heads, shape.HeadDim,
+            new MobaHeadRange(0, shape.Heads), softmaxScale);
     }
 
     private static void ValidateInputs<T>(ArrayView<T> q, ArrayView<T> k, ArrayView<T> v, ArrayView<int> cuSeqlensQ,

@@ -68,27 +68,10 @@ internal static class MobaAccumulatorConvert
     }
 
     /// <summary>
-    /// Converts all of <paramref name="source"/>, in <see cref="InterleavedColumns"/> order, into
-    /// <paramref name="destination"/> in plain order, multiplied by <paramref name="scale"/> (same element count, a
-    /// multiple of <see cref="InterleavedColumns.Group"/>: every supported head dimension is).
-    /// </summary>
-    internal static void Launch<T>(KernelCache cache, AcceleratorStream stream, ArrayView<float> source,
-        ArrayView<T> destination, float scale)
-        where T : unmanaged
-    {
-        if (source.Length != destination.Length || source.Length % InterleavedColumns.Group != 0)
-            throw new ArgumentException(
-                $"source ({source.Length}) and destination ({destination.Length}) must have the same length, a multiple of {InterleavedColumns.Group}.",
-                nameof(destination));
-        int quads = checked((int)(source.Length / ValuesPerThread));
-        Enqueue(cache, stream, source, destination, quads, Math.Max(1, quads), quads, 0, scale);
-    }
-
-    /// <summary>
     /// Converts the accumulator <paramref name="source"/> <c>[totalQ, chunk.Count, d]</c> of the heads
     /// <paramref name="chunk"/>, in <see cref="InterleavedColumns"/> order, into those heads' columns of
     /// <paramref name="destination"/> <c>[totalQ, <paramref name="heads"/>, d]</c>, multiplied by
-    /// <paramref name="scale"/>; the other heads are left alone.
+    /// <paramref name="scale"/>; the other heads are left alone. A whole accumulator is the chunk of all heads.
     /// </summary>
     internal static void Launch<T>(KernelCache cache, AcceleratorStream stream, ArrayView<float> source,
         ArrayView<T> destination, int heads, int headDim, MobaHeadRange chunk, float scale)
